@@ -1,0 +1,65 @@
+#pragma once
+/// \file
+/// The one place that knows which xsimd version is installed. Debian bookworm ships xsimd 8.1, whose
+/// horizontal sum is `hadd` (later `reduce_add`), which has no `reduce_max`, and whose "can this CPU run
+/// Arch" test is a version comparison. Every other file calls the helpers below instead.
+
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which -Wmaybe-uninitialized flags
+// wherever they are inlined (GCC bug 105593, fixed in GCC 13). Diagnostics are judged at the location
+// of the intrinsic, so silencing them around the include keeps user code warning-free.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+#include <xsimd/xsimd.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+
+namespace attnkit::simd {
+
+template <class Arch>
+using float_batch = xsimd::batch<float, Arch>;
+
+/// Number of floats in one register of `Arch`.
+template <class Arch>
+inline constexpr std::size_t width = float_batch<Arch>::size;
+
+/// Sum of all lanes.
+template <class Arch>
+inline float reduce_sum(float_batch<Arch> const& x) noexcept {
+#if XSIMD_VERSION_MAJOR < 9
+  return xsimd::hadd(x);
+#else
+  return xsimd::reduce_add(x);
+#endif
+}
+
+/// Largest lane; a NaN lane may or may not win (callers that care check for NaN themselves).
+template <class Arch>
+inline float reduce_max(float_batch<Arch> const& x) noexcept {
+  alignas(64) std::array<float, width<Arch>> lanes;
+  x.store_aligned(lanes.data());
+  float best = lanes[0];
+  for (std::size_t i = 1; i < lanes.size(); ++i) best = std::max(best, lanes[i]);
+  return best;
+}
+
+/// True when the CPU running this program can execute instructions of `Arch`.
+template <class Arch>
+inline bool is_usable() noexcept {
+  return Arch::version() <= xsimd::available_architectures().best;
+}
+
+/// Printable name of an architecture tag ("avx512bw", "fma3+avx2", "sse2").
+template <class Arch>
+inline char const* arch_name() noexcept {
+  return Arch::name();
+}
+
+} // namespace attnkit::simd

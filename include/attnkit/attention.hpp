@@ -1,0 +1,105 @@
+#pragma once
+/// \file
+/// The attention functor users build from policies.
+
+#include "attnkit/kernels/attention_problem.hpp"
+#include "attnkit/kernels/kernel_for.hpp"
+#include "attnkit/kernels/parallel_for.hpp"
+#include "attnkit/options.hpp"
+#include "attnkit/policies/concepts.hpp"
+#include "attnkit/policies/no_mask.hpp"
+#include "attnkit/policies/softmax.hpp"
+#include "attnkit/tensor_view.hpp"
+#include "attnkit/validate.hpp"
+
+#include "attnkit/arch/simd_compat.hpp"
+
+#include <cmath>
+#include <tuple>
+#include <utility>
+
+namespace attnkit {
+
+/// Attention composed from a normaliser (softmax, ...), a mask (no_mask, causal, ...) and score
+/// modifiers applied in the order listed. Policies are types; their parameters are the objects passed
+/// to the constructor. Calls are const and may run concurrently.
+///
+///     attnkit::attention<attnkit::softmax, attnkit::causal> attn{{.scale = 0.125f}};
+///     attn(q, k, v, o);        // q [B, Hq, Sq, D], k [B, Hkv, Sk, D], v [B, Hkv, Sk, Dv], o [B, Hq, Sq, Dv]
+///     attn(q, k, v, o, lse);   // also log-sum-exp [B, Hq, Sq]
+template <class Normaliser = softmax, class Mask = no_mask, class... Modifiers>
+class attention {
+  static_assert(normaliser_policy<Normaliser>,
+                "attnkit::attention: the first template argument must be a normaliser policy such as "
+                "attnkit::softmax (it needs a nested kernel_family type; see docs/design.md).");
+  static_assert(mask_policy<Mask>,
+                "attnkit::attention: the second template argument must be a mask policy such as attnkit::causal "
+                "(it needs keys(), classify() and visible(); see docs/design.md).");
+  static_assert((score_modifier<Modifiers> && ...),
+                "attnkit::attention: every template argument after the mask must be a score modifier "
+                "(it needs modify_row(); see docs/design.md).");
+
+public:
+  using normaliser_type = Normaliser;
+  using mask_type = Mask;
+  using modifiers_type = std::tuple<Modifiers...>;
+
+  attention() = default;
+  explicit attention(attention_options options, Normaliser normaliser = {}, Mask mask = {}, Modifiers... modifiers)
+      : options_(options), normaliser_(std::move(normaliser)), mask_(std::move(mask)),
+        modifiers_(std::move(modifiers)...) {}
+
+  attention_options const& options() const noexcept { return options_; }
+  Normaliser const& normaliser() const noexcept { return normaliser_; }
+  Mask const& mask() const noexcept { return mask_; }
+  modifiers_type const& modifiers() const noexcept { return modifiers_; }
+
+  /// Scale used for a given head dimension: the configured one, or 1 / sqrt(Dqk).
+  float scale_for(std::int64_t qk_dim) const noexcept {
+    return options_.scale ? *options_.scale : 1.0f / std::sqrt(static_cast<float>(qk_dim));
+  }
+
+  /// o = attention(q, k, v). Throws std::invalid_argument on bad shapes, strides or pointers.
+  void operator()(tensor_view<float const> q, tensor_view<float const> k, tensor_view<float const> v,
+                  tensor_view<float> o, run_options run = {}) const {
+    run_on<xsimd::default_arch>(q, k, v, o, {}, run);
+  }
+
+  /// o = attention(q, k, v) and lse = log-sum-exp of each row's scores.
+  void operator()(tensor_view<float const> q, tensor_view<float const> k, tensor_view<float const> v,
+                  tensor_view<float> o, tensor_view<float, 3> lse, run_options run = {}) const
+    requires(Normaliser::has_lse)
+  {
+    if (lse.data() == nullptr && lse.size() > 0) detail::fail("lse has a null data pointer");
+    run_on<xsimd::default_arch>(q, k, v, o, lse, run);
+  }
+
+  /// The same call on an explicit xsimd architecture, for tests and for runtime dispatch. The caller
+  /// must make sure the CPU supports `Arch`. A null `lse` means no LSE output.
+  template <class Arch>
+  void run_on(tensor_view<float const> q, tensor_view<float const> k, tensor_view<float const> v,
+              tensor_view<float> o, tensor_view<float, 3> lse, run_options run = {}) const {
+    validate_attention_args(q, k, v, o, lse);
+    if (run.threads < 0) detail::fail("run_options.threads must be >= 0, got " + std::to_string(run.threads));
+    detail::attention_problem const problem{
+        .q = q,
+        .k = k,
+        .v = v,
+        .o = o,
+        .lse = lse,
+        .scale = scale_for(q.extent(3)),
+        .position_offset = options_.align == alignment::bottom_right ? k.extent(2) - q.extent(2) : 0,
+        .threads = detail::resolve_thread_count(run.threads)};
+    using kernel = typename detail::kernel_for<typename Normaliser::kernel_family, Arch, Normaliser, Mask,
+                                               Modifiers...>::type;
+    kernel::run(problem, normaliser_, mask_, modifiers_);
+  }
+
+private:
+  attention_options options_{};
+  Normaliser normaliser_{};
+  Mask mask_{};
+  modifiers_type modifiers_{};
+};
+
+} // namespace attnkit

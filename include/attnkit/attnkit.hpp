@@ -1,0 +1,11 @@
+#pragma once
+/// \file
+/// attnkit: composable, fused attention kernels for CPUs. Include this one header.
+
+#include "attnkit/attention.hpp"
+#include "attnkit/options.hpp"
+#include "attnkit/policies/causal.hpp"
+#include "attnkit/policies/no_mask.hpp"
+#include "attnkit/policies/softmax.hpp"
+#include "attnkit/tensor_view.hpp"
+#include "attnkit/version.hpp"

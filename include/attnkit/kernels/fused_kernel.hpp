@@ -1,0 +1,153 @@
+#pragma once
+/// \file
+/// The fused, tiled attention kernel for normalisers of the `tiled_scores_family` (softmax and the
+/// variants that, like it, turn a row of scores into weights). FlashAttention-2 structure: a block of
+/// query rows walks the key tiles its mask allows, never materialising more than one score tile.
+
+#include "attnkit/arch/micro_kernel.hpp"
+#include "attnkit/kernels/aligned_buffer.hpp"
+#include "attnkit/kernels/attention_problem.hpp"
+#include "attnkit/kernels/packed_kv.hpp"
+#include "attnkit/kernels/parallel_for.hpp"
+#include "attnkit/kernels/tile_shape.hpp"
+#include "attnkit/policies/query_block.hpp"
+#include "attnkit/policies/row_result.hpp"
+
+#include <cstdint>
+#include <limits>
+#include <tuple>
+#include <vector>
+
+namespace attnkit::detail {
+
+template <class Arch, class Normaliser, class Mask, class... Modifiers>
+struct fused_kernel {
+  using row_state = typename Normaliser::row_state;
+
+  /// Per-thread scratch, allocated before the parallel loop so that nothing inside it can throw.
+  struct scratch {
+    aligned_buffer q;      // [rows][D], pre-scaled
+    aligned_buffer scores; // [rows][cols]
+    aligned_buffer out;    // [rows][v_cols]
+    std::vector<row_state> states;
+  };
+
+  static void run(attention_problem const& p, Normaliser const& normaliser, Mask const& mask,
+                  std::tuple<Modifiers...> const& modifiers) {
+    if (p.batch() == 0 || p.q_len() == 0) return;
+    tile_shape const tiles = choose_tile_shape<Arch>(p.q_len(), p.qk_dim(), p.v_dim());
+    packed_kv const kv(p, tiles);
+
+    std::vector<scratch> per_thread(static_cast<std::size_t>(p.threads));
+    for (auto& s : per_thread) {
+      s.q = aligned_buffer(tiles.rows * p.qk_dim());
+      s.scores = aligned_buffer(tiles.rows * tiles.cols);
+      s.out = aligned_buffer(tiles.rows * tiles.v_cols);
+      s.states.resize(static_cast<std::size_t>(tiles.rows));
+    }
+
+    std::int64_t const blocks_per_head = (p.q_len() + tiles.rows - 1) / tiles.rows;
+    std::int64_t const items = p.batch() * p.q_heads() * blocks_per_head;
+    parallel_for(items, p.threads, [&](std::int64_t item, int thread) noexcept {
+      // Later query blocks see more keys under causal masks: hand those out first.
+      std::int64_t const block_index = blocks_per_head - 1 - item % blocks_per_head;
+      std::int64_t const head = item / blocks_per_head;
+      query_block const block{.batch = head / p.q_heads(),
+                              .head = head % p.q_heads(),
+                              .q_heads = p.q_heads(),
+                              .row_begin = block_index * tiles.rows,
+                              .row_end = std::min(p.q_len(), (block_index + 1) * tiles.rows),
+                              .q_len = p.q_len(),
+                              .key_len = p.key_len(),
+                              .position_offset = p.position_offset};
+      run_block(p, tiles, kv, block, normaliser, mask, modifiers, per_thread[static_cast<std::size_t>(thread)]);
+    });
+  }
+
+private:
+  static void run_block(attention_problem const& p, tile_shape const& tiles, packed_kv const& kv,
+                        query_block const& block, Normaliser const& normaliser, Mask const& mask,
+                        std::tuple<Modifiers...> const& modifiers, scratch& s) noexcept {
+    std::int64_t const rows = block.row_end - block.row_begin;
+    std::int64_t const padded_rows = round_up(rows, static_cast<std::int64_t>(simd::register_blocking<Arch>::rows));
+    std::int64_t const dim = p.qk_dim();
+    std::int64_t const kv_head = p.kv_head_of(block.head);
+
+    // ---- Load the query block, scaled, into [rows][D]; padding rows are zero ----
+    for (std::int64_t r = 0; r < padded_rows; ++r) {
+      float* dst = s.q.data() + r * dim;
+      if (r >= rows) {
+        for (std::int64_t d = 0; d < dim; ++d) dst[d] = 0.0f;
+        continue;
+      }
+      float const* src = p.q.pointer(block.batch, block.head, block.row_begin + r, 0);
+      for (std::int64_t d = 0; d < dim; ++d) dst[d] = p.scale * src[d * p.q.stride(3)];
+    }
+    for (std::int64_t i = 0; i < padded_rows * tiles.v_cols; ++i) s.out.data()[i] = 0.0f;
+    for (std::int64_t r = 0; r < rows; ++r) s.states[static_cast<std::size_t>(r)] = row_state{};
+
+    // ---- Walk the key tiles the mask allows ----
+    key_range const keys = mask.keys(block);
+    if (!keys.empty()) {
+      for (std::int64_t tile = keys.begin / tiles.cols; tile * tiles.cols < keys.end; ++tile) {
+        key_range const tile_keys{tile * tiles.cols, std::min(p.key_len(), (tile + 1) * tiles.cols)};
+        tile_kind const kind = mask.classify(block, tile_keys);
+        if (kind == tile_kind::empty) continue;
+        process_tile(p, tiles, block, tile_keys, kind, kv.k_tile(block.batch, p.kv_heads(), kv_head, tile),
+                     kv.v_tile(block.batch, p.kv_heads(), kv_head, tile), normaliser, mask, modifiers, padded_rows,
+                     s);
+      }
+    }
+
+    // ---- Normalise and store ----
+    std::int64_t const dv = p.v_dim();
+    for (std::int64_t r = 0; r < rows; ++r) {
+      std::int64_t const i = block.row_begin + r;
+      row_result const result = normaliser.finish_row(block, i, s.states[static_cast<std::size_t>(r)]);
+      float* dst = p.o.pointer(block.batch, block.head, i, 0);
+      float const* acc = s.out.data() + r * tiles.v_cols;
+      // A row that saw nothing is exactly zero, even if a masked value was NaN.
+      for (std::int64_t d = 0; d < dv; ++d)
+        dst[d * p.o.stride(3)] = result.output_scale == 0.0f ? 0.0f : acc[d] * result.output_scale;
+      if (p.lse.data() != nullptr) p.lse(block.batch, block.head, i) = result.lse;
+    }
+  }
+
+  static void process_tile(attention_problem const& p, tile_shape const& tiles, query_block const& block,
+                           key_range tile_keys, tile_kind kind, float const* k_tile, float const* v_tile,
+                           Normaliser const& normaliser, Mask const& mask, std::tuple<Modifiers...> const& modifiers,
+                           std::int64_t padded_rows, scratch& s) noexcept {
+    std::int64_t const rows = block.row_end - block.row_begin;
+    std::int64_t const count = tile_keys.end - tile_keys.begin;
+    std::int64_t const cols = tiles.cols;
+    float* scores = s.scores.data();
+
+    // ---- S = (scale Q) K^T ----
+    simd::block_product<Arch, false>(padded_rows, cols, p.qk_dim(), s.q.data(), p.qk_dim(), k_tile, cols, scores,
+                                     cols);
+
+    // ---- Modifiers, mask, then the normaliser's weights, row by row ----
+    constexpr float masked = -std::numeric_limits<float>::infinity();
+    for (std::int64_t r = 0; r < rows; ++r) {
+      std::int64_t const i = block.row_begin + r;
+      float* row = scores + r * cols;
+      std::apply([&](auto const&... m) { (m.modify_row(block, i, tile_keys.begin, row, count), ...); }, modifiers);
+      if (kind == tile_kind::partial)
+        for (std::int64_t j = 0; j < count; ++j)
+          if (!mask.visible(block, i, tile_keys.begin + j)) row[j] = masked;
+      for (std::int64_t j = count; j < cols; ++j) row[j] = masked;
+
+      float const rescale = normaliser.template weigh_row<Arch>(block, s.states[static_cast<std::size_t>(r)], row, cols);
+      if (rescale != 1.0f) {
+        float* acc = s.out.data() + r * tiles.v_cols;
+        for (std::int64_t d = 0; d < tiles.v_cols; ++d) acc[d] *= rescale;
+      }
+    }
+
+    // ---- O += P V ----
+    simd::block_product<Arch, true>(padded_rows, tiles.v_cols, count, scores, cols, v_tile, tiles.v_cols,
+                                    s.out.data(), tiles.v_cols);
+  }
+};
+
+} // namespace attnkit::detail

@@ -1,0 +1,16 @@
+#pragma once
+/// \file
+/// The mask that hides nothing.
+
+#include "attnkit/policies/query_block.hpp"
+
+namespace attnkit {
+
+/// Every key is visible to every query.
+struct no_mask {
+  constexpr key_range keys(query_block const& block) const noexcept { return {0, block.key_len}; }
+  constexpr tile_kind classify(query_block const&, key_range) const noexcept { return tile_kind::full; }
+  constexpr bool visible(query_block const&, std::int64_t, std::int64_t) const noexcept { return true; }
+};
+
+} // namespace attnkit

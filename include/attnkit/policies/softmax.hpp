@@ -1,0 +1,72 @@
+#pragma once
+/// \file
+/// The softmax normaliser, computed online over key tiles (FlashAttention-2).
+
+#include "attnkit/arch/simd_compat.hpp"
+#include "attnkit/arch/vector_exp.hpp"
+#include "attnkit/policies/kernel_family.hpp"
+#include "attnkit/policies/query_block.hpp"
+#include "attnkit/policies/row_result.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace attnkit {
+
+
+/// w_ij = exp(s_ij - m_i) / l_i over the visible keys; LSE_i = m_i + log(l_i).
+/// A row with no visible key gives output 0 and LSE = -inf.
+struct softmax {
+  using kernel_family = tiled_scores_family;
+  static constexpr bool has_lse = true;
+
+  /// Running maximum and running sum of exp(s - max) of one query row.
+  struct row_state {
+    float max = -std::numeric_limits<float>::infinity();
+    float sum = 0.0f;
+  };
+
+  /// Replaces `scores[0, n)` (masked entries are -inf, n a multiple of the SIMD width) by their
+  /// un-normalised weights and returns the factor the row's accumulated output must be multiplied by.
+  template <class Arch>
+  float weigh_row(query_block const&, row_state& state, float* scores, std::int64_t n) const noexcept {
+    using batch = simd::float_batch<Arch>;
+    constexpr auto w = static_cast<std::int64_t>(simd::width<Arch>);
+
+    batch running_max(-std::numeric_limits<float>::infinity());
+    for (std::int64_t j = 0; j < n; j += w) running_max = xsimd::max(running_max, batch::load_unaligned(scores + j));
+    float const new_max = std::max(state.max, simd::reduce_max<Arch>(running_max));
+
+    if (new_max == -std::numeric_limits<float>::infinity()) {
+      // Nothing visible yet. Weights are 0, unless a NaN score hid from the max: keep it visible.
+      bool has_nan = false;
+      for (std::int64_t j = 0; j < n; ++j) {
+        has_nan = has_nan || std::isnan(scores[j]);
+        scores[j] = 0.0f;
+      }
+      if (has_nan) state.sum = std::numeric_limits<float>::quiet_NaN();
+      return 1.0f;
+    }
+
+    batch const shift(new_max);
+    batch sum(0.0f);
+    for (std::int64_t j = 0; j < n; j += w) {
+      batch const p = simd::exp<Arch>(batch::load_unaligned(scores + j) - shift);
+      p.store_unaligned(scores + j);
+      sum += p;
+    }
+    float const rescale = std::exp(state.max - new_max); // exp(-inf) = 0 on the first visible tile
+    state.sum = state.sum * rescale + simd::reduce_sum<Arch>(sum);
+    state.max = new_max;
+    return rescale;
+  }
+
+  /// The output factor and LSE of a finished row.
+  row_result finish_row(query_block const&, std::int64_t, row_state const& state) const noexcept {
+    if (state.sum == 0.0f) return {0.0f, -std::numeric_limits<float>::infinity()};
+    return {1.0f / state.sum, state.max + std::log(state.sum)};
+  }
+};
+
+} // namespace attnkit

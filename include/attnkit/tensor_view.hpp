@@ -1,0 +1,106 @@
+#pragma once
+/// \file
+/// Strided, non-owning views over caller memory. Attention tensors are always indexed in the logical
+/// order [batch, heads, sequence, dim]; the strides say how that order maps onto memory, so both
+/// [B, H, S, D] and [B, S, H, D] buffers work without copies.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace attnkit {
+
+/// A non-owning view of `Rank` dimensions; extents and strides are in elements.
+template <class T, std::size_t Rank = 4>
+class tensor_view {
+public:
+  using element_type = T;
+  using index_type = std::int64_t;
+  using extents_type = std::array<index_type, Rank>;
+  static constexpr std::size_t rank = Rank;
+
+  tensor_view() = default;
+
+  /// A densely packed row-major view (the last dimension is contiguous).
+  constexpr tensor_view(T* data, extents_type const& extents) noexcept
+      : data_(data), extents_(extents), strides_(row_major_strides(extents)) {}
+
+  /// A view with explicit strides.
+  constexpr tensor_view(T* data, extents_type const& extents, extents_type const& strides) noexcept
+      : data_(data), extents_(extents), strides_(strides) {}
+
+  /// A mutable view converts to a read-only one.
+  template <class U>
+    requires(std::is_const_v<T> && std::is_same_v<T, U const>)
+  constexpr tensor_view(tensor_view<U, Rank> const& other) noexcept // NOLINT: implicit by design
+      : data_(other.data()), extents_(other.extents()), strides_(other.strides()) {}
+
+  constexpr T* data() const noexcept { return data_; }
+  constexpr extents_type const& extents() const noexcept { return extents_; }
+  constexpr extents_type const& strides() const noexcept { return strides_; }
+  constexpr index_type extent(std::size_t dim) const noexcept { return extents_[dim]; }
+  constexpr index_type stride(std::size_t dim) const noexcept { return strides_[dim]; }
+
+  /// Number of elements (the product of the extents).
+  constexpr index_type size() const noexcept {
+    index_type n = 1;
+    for (auto e : extents_) n *= e;
+    return n;
+  }
+
+  /// Pointer to the element at the given indices.
+  template <class... Indices>
+    requires(sizeof...(Indices) == Rank)
+  constexpr T* pointer(Indices... indices) const noexcept {
+    std::array<index_type, Rank> const idx{static_cast<index_type>(indices)...};
+    index_type offset = 0;
+    for (std::size_t d = 0; d < Rank; ++d) offset += idx[d] * strides_[d];
+    return data_ + offset;
+  }
+
+  template <class... Indices>
+    requires(sizeof...(Indices) == Rank)
+  constexpr T& operator()(Indices... indices) const noexcept {
+    return *pointer(indices...);
+  }
+
+  /// Strides of a densely packed row-major array of these extents.
+  static constexpr extents_type row_major_strides(extents_type const& extents) noexcept {
+    extents_type strides{};
+    index_type running = 1;
+    for (std::size_t d = Rank; d-- > 0;) {
+      strides[d] = running;
+      running *= extents[d];
+    }
+    return strides;
+  }
+
+private:
+  T* data_ = nullptr;
+  extents_type extents_{};
+  extents_type strides_{};
+};
+
+/// View of a buffer laid out as [batch, heads, seq, dim] (the usual PyTorch layout).
+template <class T>
+constexpr tensor_view<T, 4> bhsd(T* data, std::int64_t batch, std::int64_t heads, std::int64_t seq,
+                                 std::int64_t dim) noexcept {
+  return tensor_view<T, 4>(data, {batch, heads, seq, dim});
+}
+
+/// View of a buffer laid out as [batch, seq, heads, dim] (the usual inference-engine layout), indexed
+/// as [batch, heads, seq, dim].
+template <class T>
+constexpr tensor_view<T, 4> bshd(T* data, std::int64_t batch, std::int64_t seq, std::int64_t heads,
+                                 std::int64_t dim) noexcept {
+  return tensor_view<T, 4>(data, {batch, heads, seq, dim}, {seq * heads * dim, dim, heads * dim, 1});
+}
+
+/// View of a log-sum-exp buffer laid out as [batch, heads, seq].
+template <class T>
+constexpr tensor_view<T, 3> bhs(T* data, std::int64_t batch, std::int64_t heads, std::int64_t seq) noexcept {
+  return tensor_view<T, 3>(data, {batch, heads, seq});
+}
+
+} // namespace attnkit
