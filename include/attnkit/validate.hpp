@@ -39,10 +39,11 @@ byte_span span_of(tensor_view<T, Rank> const& view) {
 
 template <class T, std::size_t Rank>
 void check_view(tensor_view<T, Rank> const& view, char const* name) {
-  for (std::size_t d = 0; d < Rank; ++d) {
+  for (std::size_t d = 0; d < Rank; ++d)
     if (view.extent(d) < 0)
       fail(std::string(name) + ".extent(" + std::to_string(d) + ") must be >= 0, got " +
            std::to_string(view.extent(d)));
+  for (std::size_t d = 0; d < Rank; ++d) {
     if (view.stride(d) < 0)
       fail(std::string(name) + ".stride(" + std::to_string(d) + ") must be >= 0, got " +
            std::to_string(view.stride(d)));

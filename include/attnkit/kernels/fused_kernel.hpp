@@ -65,6 +65,13 @@ struct fused_kernel {
   }
 
 private:
+  /// Packed K^T and V of one key tile.
+  struct tile_operands {
+    float const* k;
+    float const* v;
+    bool v_finite;
+  };
+
   static void run_block(attention_problem const& p, tile_shape const& tiles, packed_kv const& kv,
                         query_block const& block, Normaliser const& normaliser, Mask const& mask,
                         std::tuple<Modifiers...> const& modifiers, scratch& s) noexcept {
@@ -93,9 +100,10 @@ private:
         key_range const tile_keys{tile * tiles.cols, std::min(p.key_len(), (tile + 1) * tiles.cols)};
         tile_kind const kind = mask.classify(block, tile_keys);
         if (kind == tile_kind::empty) continue;
-        process_tile(p, tiles, block, tile_keys, kind, kv.k_tile(block.batch, p.kv_heads(), kv_head, tile),
-                     kv.v_tile(block.batch, p.kv_heads(), kv_head, tile), normaliser, mask, modifiers, padded_rows,
-                     s);
+        tile_operands const operands{kv.k_tile(block.batch, p.kv_heads(), kv_head, tile),
+                                     kv.v_tile(block.batch, p.kv_heads(), kv_head, tile),
+                                     kv.v_tile_finite(block.batch, p.kv_heads(), kv_head, tile)};
+        process_tile(p, tiles, block, tile_keys, kind, operands, normaliser, mask, modifiers, padded_rows, s);
       }
     }
 
@@ -114,7 +122,7 @@ private:
   }
 
   static void process_tile(attention_problem const& p, tile_shape const& tiles, query_block const& block,
-                           key_range tile_keys, tile_kind kind, float const* k_tile, float const* v_tile,
+                           key_range tile_keys, tile_kind kind, tile_operands const& operands,
                            Normaliser const& normaliser, Mask const& mask, std::tuple<Modifiers...> const& modifiers,
                            std::int64_t padded_rows, scratch& s) noexcept {
     std::int64_t const rows = block.row_end - block.row_begin;
@@ -123,7 +131,7 @@ private:
     float* scores = s.scores.data();
 
     // ---- S = (scale Q) K^T ----
-    simd::block_product<Arch, false>(padded_rows, cols, p.qk_dim(), s.q.data(), p.qk_dim(), k_tile, cols, scores,
+    simd::block_product<Arch, false>(padded_rows, cols, p.qk_dim(), s.q.data(), p.qk_dim(), operands.k, cols, scores,
                                      cols);
 
     // ---- Modifiers, mask, then the normaliser's weights, row by row ----
@@ -145,7 +153,19 @@ private:
     }
 
     // ---- O += P V ----
-    simd::block_product<Arch, true>(padded_rows, tiles.v_cols, count, scores, cols, v_tile, tiles.v_cols,
+    if (kind == tile_kind::partial && !operands.v_finite) {
+      // 0 * NaN is NaN: a hidden key with a non-finite value must be skipped, not weighted by 0.
+      for (std::int64_t r = 0; r < rows; ++r) {
+        float* acc = s.out.data() + r * tiles.v_cols;
+        for (std::int64_t j = 0; j < count; ++j) {
+          if (!mask.visible(block, block.row_begin + r, tile_keys.begin + j)) continue;
+          float const w = scores[r * cols + j];
+          for (std::int64_t d = 0; d < tiles.v_cols; ++d) acc[d] += w * operands.v[j * tiles.v_cols + d];
+        }
+      }
+      return;
+    }
+    simd::block_product<Arch, true>(padded_rows, tiles.v_cols, count, scores, cols, operands.v, tiles.v_cols,
                                     s.out.data(), tiles.v_cols);
   }
 };

@@ -10,7 +10,9 @@
 #include "attnkit/kernels/parallel_for.hpp"
 #include "attnkit/kernels/tile_shape.hpp"
 
+#include <cmath>
 #include <cstdint>
+#include <vector>
 
 namespace attnkit::detail {
 
@@ -19,7 +21,8 @@ public:
   packed_kv(attention_problem const& p, tile_shape const& tiles)
       : tiles_(tiles), dim_(p.qk_dim()), tile_count_((p.key_len() + tiles.cols - 1) / tiles.cols),
         heads_(p.batch() * p.kv_heads()), k_(heads_ * tile_count_ * k_tile_size()),
-        v_(heads_ * tile_count_ * v_tile_size()) {
+        v_(heads_ * tile_count_ * v_tile_size()),
+        v_finite_(static_cast<std::size_t>(heads_ * tile_count_), 1) {
     parallel_for(heads_ * tile_count_, p.threads, [&](std::int64_t item, int) noexcept {
       std::int64_t const head = item / tile_count_;
       std::int64_t const tile = item % tile_count_;
@@ -36,6 +39,11 @@ public:
     return v_.data() + ((batch * kv_heads + kv_head) * tile_count_ + tile) * v_tile_size();
   }
 
+  /// False when the tile's values hold a NaN or Inf (then a hidden key must be skipped, not weighted 0).
+  bool v_tile_finite(std::int64_t batch, std::int64_t kv_heads, std::int64_t kv_head, std::int64_t tile) const noexcept {
+    return v_finite_[static_cast<std::size_t>((batch * kv_heads + kv_head) * tile_count_ + tile)] != 0;
+  }
+
 private:
   std::int64_t k_tile_size() const noexcept { return dim_ * tiles_.cols; }
   std::int64_t v_tile_size() const noexcept { return tiles_.cols * tiles_.v_cols; }
@@ -45,12 +53,18 @@ private:
     std::int64_t const count = std::min(tiles_.cols, p.key_len() - first);
     float* kt = k_.data() + ((b * p.kv_heads() + h) * tile_count_ + tile) * k_tile_size();
     float* vt = v_.data() + ((b * p.kv_heads() + h) * tile_count_ + tile) * v_tile_size();
+    bool finite = true;
     for (std::int64_t j = 0; j < count; ++j) {
       float const* key = p.k.pointer(b, h, first + j, 0);
       for (std::int64_t d = 0; d < dim_; ++d) kt[d * tiles_.cols + j] = key[d * p.k.stride(3)];
       float const* value = p.v.pointer(b, h, first + j, 0);
-      for (std::int64_t d = 0; d < p.v_dim(); ++d) vt[j * tiles_.v_cols + d] = value[d * p.v.stride(3)];
+      for (std::int64_t d = 0; d < p.v_dim(); ++d) {
+        float const x = value[d * p.v.stride(3)];
+        finite = finite && std::isfinite(x);
+        vt[j * tiles_.v_cols + d] = x;
+      }
     }
+    v_finite_[static_cast<std::size_t>((b * p.kv_heads() + h) * tile_count_ + tile)] = finite ? 1 : 0;
   }
 
   tile_shape tiles_;
@@ -59,6 +73,7 @@ private:
   std::int64_t heads_;
   aligned_buffer k_;
   aligned_buffer v_;
+  std::vector<unsigned char> v_finite_; // one flag per tile; written by one thread each
 };
 
 } // namespace attnkit::detail

@@ -1,0 +1,200 @@
+#pragma once
+/// \file
+/// Start-up probes of the machine's limits: the FP32 FMA peak and the DRAM read bandwidth, for 1 and 2
+/// threads. Every benchmark reports itself as a percentage of them (peak_pct), so numbers taken on
+/// different (shared, noisy) machines stay comparable.
+
+#include "attnkit/arch/simd_compat.hpp" // before any other xsimd include: silences GCC 12's AVX-512 warnings
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <utility>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace attnkit_bench {
+
+/// Largest thread count the probes measure; cases with more threads get no peak_pct.
+inline constexpr int max_probed_threads = 2;
+
+/// What the start-up probes measured; index = thread count (index 0 unused). Zero means "not measured".
+struct machine_peaks {
+  std::array<double, max_probed_threads + 1> fp32_fma_gflops{};
+  std::array<double, max_probed_threads + 1> dram_read_gbps{};
+
+  /// FP32 FMA peak in FLOP/s for `threads` threads, or 0 when it was not measured.
+  double fma_flops_for(int threads) const noexcept {
+    return threads >= 1 && threads <= max_probed_threads ? fp32_fma_gflops[threads] * 1e9 : 0.0;
+  }
+};
+
+/// The process-wide probe results, filled by main() before any benchmark runs.
+inline machine_peaks& measured_peaks() noexcept {
+  static machine_peaks peaks{};
+  return peaks;
+}
+
+namespace detail {
+
+using clock = std::chrono::steady_clock;
+
+inline double seconds_since(clock::time_point start) noexcept {
+  return std::chrono::duration<double>(clock::now() - start).count();
+}
+
+/// Threads a parallel region asked for `requested` threads really runs: 1 without OpenMP.
+inline int threads_run(int requested) noexcept {
+#ifdef _OPENMP
+  return requested;
+#else
+  (void)requested;
+  return 1;
+#endif
+}
+
+inline float volatile probe_sink = 0.0f; // keeps the probes' results alive
+
+/// Runs body(thread_index, thread_count) -> float on `threads` OpenMP threads (on the caller without
+/// OpenMP) and returns the wall time of the whole region in seconds. The bodies' results go to probe_sink.
+template <class Body> double timed_parallel(int threads, Body&& body) {
+  float total = 0.0f;
+  auto const start = clock::now();
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+  total += body(omp_get_thread_num(), omp_get_num_threads());
+#else
+  (void)threads;
+  total += body(0, 1);
+#endif
+  double const seconds = seconds_since(start);
+  probe_sink = probe_sink + total;
+  return seconds;
+}
+
+/// Independent FMA chains per thread. Zen 4 has 2 FMA pipes with a 4-cycle latency, so 8 chains in flight
+/// saturate it; 16 covers cores with longer latencies and still leaves half of AVX-512's 32 registers free.
+/// Architectures with 16 registers get 12 chains so the accumulators and the two constants do not spill.
+template <class Arch> inline constexpr std::size_t fma_chains = attnkit::simd::width<Arch> >= 16 ? 16 : 12;
+
+/// Flops done by one call of fma_chain_kernel per iteration.
+template <class Arch>
+inline constexpr double fma_flops_per_iteration = 2.0 * fma_chains<Arch>* attnkit::simd::width<Arch>;
+
+/// `iterations` rounds of acc[c] = acc[c] * a + b on independent accumulators. The recurrence converges
+/// to b / (1 - a) = 0.1, so no value ever overflows or turns subnormal. Returns a value that depends on
+/// every chain so nothing can be optimised away.
+template <class Arch, std::size_t... C>
+[[gnu::noinline]] float fma_chain_kernel(std::int64_t iterations, std::index_sequence<C...>) noexcept {
+  using batch = attnkit::simd::float_batch<Arch>;
+  std::array<batch, sizeof...(C)> acc{batch(1.0f + 0.001f * static_cast<float>(C))...};
+  batch const a(0.999999f);
+  batch const b(1e-7f);
+  for (std::int64_t it = 0; it < iterations; ++it) {
+    ((acc[C] = xsimd::fma(acc[C], a, b)), ...); // one FMA per chain, all independent
+  }
+  return attnkit::simd::reduce_sum<Arch>((acc[C] + ...));
+}
+
+/// Sum of data[first, last) with 8 accumulators (enough loads in flight for a streaming read).
+template <class Arch> float sum_range(float const* data, std::size_t first, std::size_t last) noexcept {
+  using batch = attnkit::simd::float_batch<Arch>;
+  constexpr std::size_t w = attnkit::simd::width<Arch>;
+  constexpr std::size_t unroll = 8;
+  std::array<batch, unroll> acc{};
+  acc.fill(batch(0.0f));
+  std::size_t i = first;
+  for (; i + unroll * w <= last; i += unroll * w) {
+    for (std::size_t u = 0; u < unroll; ++u)
+      acc[u] += batch::load_unaligned(data + i + u * w);
+  }
+  batch total(0.0f);
+  for (auto const& a : acc)
+    total += a;
+  float tail = 0.0f;
+  for (; i < last; ++i)
+    tail += data[i];
+  return attnkit::simd::reduce_sum<Arch>(total) + tail;
+}
+
+/// A 64-byte aligned float buffer left uninitialised (the probe fills it in parallel, first touch).
+class aligned_floats {
+public:
+  explicit aligned_floats(std::size_t count)
+      : data_(static_cast<float*>(::operator new[](count * sizeof(float), std::align_val_t{64}))),
+        size_(count) {}
+  ~aligned_floats() { ::operator delete[](data_, std::align_val_t{64}); }
+  aligned_floats(aligned_floats const&) = delete;
+  aligned_floats& operator=(aligned_floats const&) = delete;
+
+  float* data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+
+private:
+  float* data_;
+  std::size_t size_;
+};
+
+} // namespace detail
+
+/// Best FP32 FMA rate over `repeats` runs of about `seconds_per_repeat` each, in GFLOP/s, on `threads`
+/// threads, each running fma_chains<Arch> independent chains.
+template <class Arch>
+double probe_fma_peak_gflops(int threads, int repeats = 6, double seconds_per_repeat = 0.015) {
+  auto const chains = std::make_index_sequence<detail::fma_chains<Arch>>{};
+  auto run = [&](std::int64_t iterations) {
+    return detail::timed_parallel(
+        threads, [&](int, int) { return detail::fma_chain_kernel<Arch>(iterations, chains); });
+  };
+  // Warm up (starts the OpenMP thread pool and the clocks), calibrate, then size each repeat to
+  // seconds_per_repeat.
+  std::int64_t const calibration = 200'000;
+  run(calibration);
+  double const calibration_s = std::max(run(calibration), 1e-6);
+  auto const iterations = std::max<std::int64_t>(
+      calibration, static_cast<std::int64_t>(calibration * seconds_per_repeat / calibration_s));
+  double best = 0.0;
+  for (int r = 0; r < repeats; ++r) {
+    double const seconds = run(iterations);
+    best = std::max(best, detail::threads_run(threads) * static_cast<double>(iterations) *
+                              detail::fma_flops_per_iteration<Arch> / seconds);
+  }
+  return best / 1e9;
+}
+
+/// DRAM read bandwidth in GB/s (1e9 bytes/s) for each thread count 1..max_probed_threads: the best of
+/// `repeats` parallel sums over a `bytes`-sized float array (far larger than the caches).
+template <class Arch>
+std::array<double, max_probed_threads + 1> probe_dram_read_gbps(std::size_t bytes = std::size_t{512} << 20,
+                                                                int repeats = 3) {
+  detail::aligned_floats buffer(bytes / sizeof(float));
+  float* const data = buffer.data();
+  std::size_t const n = buffer.size();
+  auto chunk = [n](int t, int count) { return std::pair{n * t / count, n * (t + 1) / count}; };
+
+  // Write every page (untouched pages would all map the kernel's zero page and read from cache).
+  detail::timed_parallel(max_probed_threads, [&](int t, int count) {
+    auto const [begin, end] = chunk(t, count);
+    std::fill(data + begin, data + end, 1.0f);
+    return 0.0f;
+  });
+
+  std::array<double, max_probed_threads + 1> gbps{};
+  for (int threads = 1; threads <= max_probed_threads; ++threads) {
+    for (int r = 0; r < repeats; ++r) {
+      double const seconds = detail::timed_parallel(threads, [&](int t, int count) {
+        auto const [begin, end] = chunk(t, count);
+        return detail::sum_range<Arch>(data, begin, end);
+      });
+      gbps[threads] = std::max(gbps[threads], static_cast<double>(n * sizeof(float)) / seconds / 1e9);
+    }
+  }
+  return gbps;
+}
+
+} // namespace attnkit_bench

@@ -1,0 +1,44 @@
+#pragma once
+/// \file
+/// SEMANTICS.md's normalisers in double precision, one overload per normaliser.
+
+#include "attnkit/policies/softmax.hpp"
+#include "attnkit/reference/pair_coords.hpp"
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <vector>
+
+namespace attnkit::reference {
+
+/// Weights of one query row and its LSE.
+struct row_weights {
+  std::vector<double> weights; ///< one per key; 0 for keys not visible
+  double lse = -std::numeric_limits<double>::infinity();
+};
+
+/// softmax: w_j = exp(s_j - m) / sum over visible j; LSE = m + log(sum). No visible key: w = 0, LSE = -inf.
+inline row_weights normalise(softmax const&, pair_coords const&, std::vector<double> const& scores,
+                             std::vector<bool> const& is_visible) {
+  row_weights out{std::vector<double>(scores.size(), 0.0), -std::numeric_limits<double>::infinity()};
+  double max = -std::numeric_limits<double>::infinity();
+  bool any = false;
+  for (std::size_t j = 0; j < scores.size(); ++j)
+    if (is_visible[j]) {
+      any = true;
+      if (scores[j] > max) max = scores[j];
+    }
+  if (!any) return out;
+  double sum = 0.0;
+  for (std::size_t j = 0; j < scores.size(); ++j)
+    if (is_visible[j]) {
+      out.weights[j] = std::exp(scores[j] - max);
+      sum += out.weights[j];
+    }
+  for (double& w : out.weights) w /= sum;
+  out.lse = max + std::log(sum);
+  return out;
+}
+
+} // namespace attnkit::reference
