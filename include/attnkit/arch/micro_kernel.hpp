@@ -18,21 +18,30 @@ inline void micro_kernel(std::int64_t depth, float const* a, std::int64_t lda, f
                          float* c, std::int64_t ldc) noexcept {
   using batch = float_batch<Arch>;
   constexpr std::size_t w = width<Arch>;
+  // The unroll pragmas keep every accumulator in a register at -O2 too, where GCC would not fully
+  // unroll on its own.
   batch acc[Rows][Vectors];
+  ATTNKIT_UNROLL
   for (std::size_t r = 0; r < Rows; ++r)
+    ATTNKIT_UNROLL
     for (std::size_t v = 0; v < Vectors; ++v)
       acc[r][v] = Accumulate ? batch::load_unaligned(c + r * ldc + v * w) : batch(0.0f);
 
   for (std::int64_t k = 0; k < depth; ++k) {
     batch bk[Vectors];
+    ATTNKIT_UNROLL
     for (std::size_t v = 0; v < Vectors; ++v) bk[v] = batch::load_unaligned(b + k * ldb + v * w);
+    ATTNKIT_UNROLL
     for (std::size_t r = 0; r < Rows; ++r) {
       batch const ar(a[r * lda + k]);
+      ATTNKIT_UNROLL
       for (std::size_t v = 0; v < Vectors; ++v) acc[r][v] = xsimd::fma(ar, bk[v], acc[r][v]);
     }
   }
 
+  ATTNKIT_UNROLL
   for (std::size_t r = 0; r < Rows; ++r)
+    ATTNKIT_UNROLL
     for (std::size_t v = 0; v < Vectors; ++v) acc[r][v].store_unaligned(c + r * ldc + v * w);
 }
 

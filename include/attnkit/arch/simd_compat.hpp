@@ -21,6 +21,15 @@
 #include <array>
 #include <cstddef>
 
+/// Asks for full unrolling of the next loop (fixed trip counts in micro-kernels).
+#if defined(__clang__)
+#define ATTNKIT_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define ATTNKIT_UNROLL _Pragma("GCC unroll 16")
+#else
+#define ATTNKIT_UNROLL
+#endif
+
 namespace attnkit::simd {
 
 template <class Arch>

@@ -1,0 +1,46 @@
+// The extension point, exercised from outside the library: a user-defined mask and score modifier
+// plug into the fused kernel and into the reference without touching either.
+
+#include "support/arch_sweep.hpp"
+#include "support/run_case.hpp"
+
+#include <attnkit/attnkit.hpp>
+#include <attnkit/reference/reference_attention.hpp>
+
+#include <catch2/catch.hpp>
+
+namespace user {
+
+/// Only keys whose index has the same parity as the query's position are visible.
+struct same_parity {
+  attnkit::key_range keys(attnkit::query_block const& b) const { return {0, b.key_len}; }
+  attnkit::tile_kind classify(attnkit::query_block const&, attnkit::key_range) const {
+    return attnkit::tile_kind::partial;
+  }
+  bool visible(attnkit::query_block const& b, std::int64_t row, std::int64_t key) const {
+    return (b.position(row) - key) % 2 == 0;
+  }
+};
+
+/// Adds `bias` times the query head index to every score.
+struct head_bias {
+  float bias = 0.0f;
+  void modify_row(attnkit::query_block const& b, std::int64_t, std::int64_t, float* scores, std::int64_t n) const {
+    for (std::int64_t j = 0; j < n; ++j) scores[j] += bias * static_cast<float>(b.head);
+  }
+};
+
+// The reference finds these by argument-dependent lookup.
+bool visible(same_parity const&, attnkit::reference::pair_coords const& c) { return (c.position - c.key) % 2 == 0; }
+double modify(head_bias const& m, attnkit::reference::pair_coords const& c, double s) {
+  return s + static_cast<double>(m.bias) * static_cast<double>(c.head);
+}
+
+} // namespace user
+
+TEST_CASE("custom policies: a user mask and modifier match the reference", "[custom]") {
+  attnkit::attention<attnkit::softmax, user::same_parity, user::head_bias> const attn{{}, {}, {}, {.bias = 0.5f}};
+  attnkit::test::case_shape const s{.batch = 2, .q_heads = 4, .kv_heads = 2, .q_len = 70, .key_len = 150, .dim = 32,
+                                    .v_dim = 16};
+  attnkit::test::for_each_arch([&](auto arch) { attnkit::test::check_random_case<decltype(arch)>(attn, s, 42); });
+}
