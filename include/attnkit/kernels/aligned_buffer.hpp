@@ -14,13 +14,18 @@ class aligned_buffer {
 public:
   static constexpr std::align_val_t alignment{64};
 
+  /// Tag for a buffer whose contents start undefined (the caller writes every element it reads).
+  static constexpr struct uninitialised_t {
+  } uninitialised{};
+
   aligned_buffer() = default;
-  explicit aligned_buffer(std::int64_t count)
-      : data_(count > 0 ? static_cast<float*>(::operator new(static_cast<std::size_t>(count) * sizeof(float), alignment))
-                        : nullptr),
-        size_(count > 0 ? count : 0) {
+  explicit aligned_buffer(std::int64_t count) : aligned_buffer(count, uninitialised) {
     for (std::int64_t i = 0; i < size_; ++i) data_.get()[i] = 0.0f;
   }
+  aligned_buffer(std::int64_t count, uninitialised_t)
+      : data_(count > 0 ? static_cast<float*>(::operator new(static_cast<std::size_t>(count) * sizeof(float), alignment))
+                        : nullptr),
+        size_(count > 0 ? count : 0) {}
 
   float* data() const noexcept { return data_.get(); }
   std::int64_t size() const noexcept { return size_; }

@@ -49,7 +49,9 @@ struct fused_kernel {
     std::int64_t const blocks_per_head = (p.q_len() + tiles.rows - 1) / tiles.rows;
     std::int64_t const items = p.batch() * p.q_heads() * blocks_per_head;
     parallel_for(items, p.threads, [&](std::int64_t item, int thread) noexcept {
-      // Later query blocks see more keys under causal masks: hand those out first.
+      // Later query blocks see more keys under causal masks: within a head, hand those out first. Heads
+      // stay the outer order so that the threads share one head's packed K/V in cache (all heads'
+      // together can exceed L3).
       std::int64_t const block_index = blocks_per_head - 1 - item % blocks_per_head;
       std::int64_t const head = item / blocks_per_head;
       query_block const block{.batch = head / p.q_heads(),
