@@ -19,8 +19,7 @@ std::string fixed1(double x) {
   return text;
 }
 
-/// "<what>_<threads>t". (snprintf, not std::string's operator+: GCC 12 warns falsely on the latter, bug
-/// 105329.)
+/// "<what>_<threads>t", via snprintf: std::string's operator+ trips a false GCC 12 -Wrestrict (bug 105329).
 std::string per_thread_key(char const* what, int threads) {
   char text[64];
   std::snprintf(text, sizeof text, "%s_%dt", what, threads);

@@ -25,7 +25,7 @@
 #if defined(__clang__)
 #define ATTNKIT_UNROLL _Pragma("unroll")
 #elif defined(__GNUC__)
-#define ATTNKIT_UNROLL
+#define ATTNKIT_UNROLL _Pragma("GCC unroll 16")
 #else
 #define ATTNKIT_UNROLL
 #endif

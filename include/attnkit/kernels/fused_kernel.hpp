@@ -13,6 +13,7 @@
 #include "attnkit/policies/query_block.hpp"
 #include "attnkit/policies/row_result.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <tuple>
@@ -98,12 +99,17 @@ private:
     // ---- Walk the key tiles the mask allows ----
     key_range const keys = mask.keys(block);
     if (!keys.empty()) {
+      constexpr auto nr = static_cast<std::int64_t>(simd::register_blocking<Arch>::columns);
       for (std::int64_t tile = keys.begin / tiles.cols; tile * tiles.cols < keys.end; ++tile) {
-        key_range const tile_keys{tile * tiles.cols, std::min(p.key_len(), (tile + 1) * tiles.cols)};
+        // The tile, clipped to the keys the block can see (rounded out to whole micro-kernel panels at the
+        // start), so that the causal diagonal costs only the keys left of it.
+        std::int64_t const tile_first = tile * tiles.cols;
+        std::int64_t const skip = std::max<std::int64_t>(0, keys.begin - tile_first) / nr * nr;
+        key_range const tile_keys{tile_first + skip, std::min({p.key_len(), tile_first + tiles.cols, keys.end})};
         tile_kind const kind = mask.classify(block, tile_keys);
         if (kind == tile_kind::empty) continue;
-        tile_operands const operands{kv.k_tile(block.batch, p.kv_heads(), kv_head, tile),
-                                     kv.v_tile(block.batch, p.kv_heads(), kv_head, tile),
+        tile_operands const operands{kv.k_tile(block.batch, p.kv_heads(), kv_head, tile) + skip,
+                                     kv.v_tile(block.batch, p.kv_heads(), kv_head, tile) + skip * tiles.v_cols,
                                      kv.v_tile_finite(block.batch, p.kv_heads(), kv_head, tile)};
         process_tile(p, tiles, block, tile_keys, kind, operands, normaliser, mask, modifiers, padded_rows, s);
       }
@@ -129,12 +135,14 @@ private:
                            std::int64_t padded_rows, scratch& s) noexcept {
     std::int64_t const rows = block.row_end - block.row_begin;
     std::int64_t const count = tile_keys.end - tile_keys.begin;
-    std::int64_t const cols = tiles.cols;
+    std::int64_t const cols = tiles.cols; // leading dimension of the packed K^T tile and of the scores
+    // Columns computed: the tile's keys rounded up to whole micro-kernel panels; the rest are -inf.
+    std::int64_t const active = round_up(count, static_cast<std::int64_t>(simd::register_blocking<Arch>::columns));
     float* scores = s.scores.data();
 
     // ---- S = (scale Q) K^T ----
-    simd::block_product<Arch, false>(padded_rows, cols, p.qk_dim(), s.q.data(), p.qk_dim(), operands.k, cols, scores,
-                                     cols);
+    simd::block_product<Arch, false>(padded_rows, active, p.qk_dim(), s.q.data(), p.qk_dim(), operands.k, cols,
+                                     scores, cols);
 
     // ---- Modifiers, mask, then the normaliser's weights, row by row ----
     constexpr float masked = -std::numeric_limits<float>::infinity();
@@ -143,11 +151,11 @@ private:
       float* row = scores + r * cols;
       std::apply([&](auto const&... m) { (m.modify_row(block, i, tile_keys.begin, row, count), ...); }, modifiers);
       if (kind == tile_kind::partial)
-        for (std::int64_t j = 0; j < count; ++j)
-          if (!mask.visible(block, i, tile_keys.begin + j)) row[j] = masked;
-      for (std::int64_t j = count; j < cols; ++j) row[j] = masked;
+        for (std::int64_t j = 0; j < count; ++j) row[j] = mask.visible(block, i, tile_keys.begin + j) ? row[j] : masked;
+      for (std::int64_t j = count; j < active; ++j) row[j] = masked;
 
-      float const rescale = normaliser.template weigh_row<Arch>(block, s.states[static_cast<std::size_t>(r)], row, cols);
+      float const rescale =
+          normaliser.template weigh_row<Arch>(block, s.states[static_cast<std::size_t>(r)], row, active);
       if (rescale != 1.0f) {
         float* acc = s.out.data() + r * tiles.v_cols;
         for (std::int64_t d = 0; d < tiles.v_cols; ++d) acc[d] *= rescale;
