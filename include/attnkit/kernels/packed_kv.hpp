@@ -10,7 +10,7 @@
 #include "attnkit/kernels/parallel_for.hpp"
 #include "attnkit/kernels/tile_shape.hpp"
 
-#include <cmath>
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -52,21 +52,52 @@ private:
     std::int64_t const count = std::min(tiles_.cols, p.key_len() - first);
     float* kt = k_ + ((b * p.kv_heads() + h) * tile_count_ + tile) * k_tile_size();
     float* vt = v_ + ((b * p.kv_heads() + h) * tile_count_ + tile) * v_tile_size();
-    // Every element is written: the buffer is reused between calls and starts undefined.
-    bool finite = true;
-    for (std::int64_t j = 0; j < tiles_.cols; ++j) {
-      bool const real = j < count;
-      float const* key = real ? p.k.pointer(b, h, first + j, 0) : nullptr;
-      for (std::int64_t d = 0; d < dim_; ++d) kt[d * tiles_.cols + j] = real ? key[d * p.k.stride(3)] : 0.0f;
-      float const* value = real ? p.v.pointer(b, h, first + j, 0) : nullptr;
-      float* dst = vt + j * tiles_.v_cols;
-      for (std::int64_t d = 0; d < tiles_.v_cols; ++d) {
-        float const x = real && d < p.v_dim() ? value[d * p.v.stride(3)] : 0.0f;
-        finite = finite && std::isfinite(x);
-        dst[d] = x;
+    // Every element is written, padding included: the buffer is reused between calls.
+    pack_keys_transposed(p, b, h, first, count, kt);
+    bool const finite = pack_values(p, b, h, first, count, vt);
+    v_finite_[static_cast<std::size_t>((b * p.kv_heads() + h) * tile_count_ + tile)] = finite ? 1 : 0;
+  }
+
+  /// kt[d][j] = k[first + j][d]. Sixteen keys at a time: each write is one 64-byte line of kt and the
+  /// sixteen source rows stay in L1 while d advances.
+  void pack_keys_transposed(attention_problem const& p, std::int64_t b, std::int64_t h, std::int64_t first,
+                            std::int64_t count, float* kt) const noexcept {
+    constexpr std::int64_t group = 16;
+    std::int64_t const ks = p.k.stride(3);
+    for (std::int64_t j0 = 0; j0 < tiles_.cols; j0 += group) {
+      std::int64_t const n = std::clamp<std::int64_t>(count - j0, 0, group);
+      float const* rows[group];
+      for (std::int64_t jj = 0; jj < n; ++jj) rows[jj] = p.k.pointer(b, h, first + j0 + jj, 0);
+      for (std::int64_t d = 0; d < dim_; ++d) {
+        float* dst = kt + d * tiles_.cols + j0;
+        for (std::int64_t jj = 0; jj < n; ++jj) dst[jj] = rows[jj][d * ks];
+        for (std::int64_t jj = n; jj < group; ++jj) dst[jj] = 0.0f;
       }
     }
-    v_finite_[static_cast<std::size_t>((b * p.kv_heads() + h) * tile_count_ + tile)] = finite ? 1 : 0;
+  }
+
+  /// vt[j][d] = v[first + j][d], zero-padded to v_cols columns and cols rows. Returns false if any
+  /// value is NaN or Inf.
+  bool pack_values(attention_problem const& p, std::int64_t b, std::int64_t h, std::int64_t first,
+                   std::int64_t count, float* vt) const noexcept {
+    std::int64_t const vs = p.v.stride(3);
+    std::int64_t const dv = p.v_dim();
+    float poison = 0.0f; // x - x is 0 for finite x and NaN for NaN or Inf
+    for (std::int64_t j = 0; j < tiles_.cols; ++j) {
+      float* dst = vt + j * tiles_.v_cols;
+      std::int64_t copied = 0;
+      if (j < count) {
+        float const* src = p.v.pointer(b, h, first + j, 0);
+        for (std::int64_t d = 0; d < dv; ++d) {
+          float const x = src[d * vs];
+          poison += x - x;
+          dst[d] = x;
+        }
+        copied = dv;
+      }
+      for (std::int64_t d = copied; d < tiles_.v_cols; ++d) dst[d] = 0.0f;
+    }
+    return poison == 0.0f;
   }
 
   tile_shape tiles_;
