@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The attnkit test command: builds and tests three configurations with CMake workflow presets.
 #   native    Release, -march=native            (cmake --workflow --preset native)
-#   baseline  Release, no -march (SSE2 x86-64)   (cmake --workflow --preset baseline)
+#   baseline  Release, no -march (SSE2 x86-64), no OpenMP (serial)   (cmake --workflow --preset baseline)
 #   dev       Debug, ASan+UBSan, -march=native   (cmake --workflow --preset dev)
 #
 # Usage: scripts/run_tests.sh [native|baseline|dev]...   (default: all three, in that order)
