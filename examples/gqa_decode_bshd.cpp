@@ -14,10 +14,11 @@ int main() {
   std::normal_distribution<float> normal;
   auto random_buffer = [&](std::size_t n) {
     std::vector<float> x(n);
-    for (float& e : x) e = normal(gen);
+    for (float& e : x)
+      e = normal(gen);
     return x;
   };
-  auto const q = random_buffer(q_heads * dim);                        // [1, 1, 32, 128]
+  auto const q = random_buffer(q_heads * dim);                           // [1, 1, 32, 128]
   auto const k = random_buffer(std::size_t(cache_len) * kv_heads * dim); // [1, 1000, 8, 128]
   auto const v = random_buffer(std::size_t(cache_len) * kv_heads * dim);
   std::vector<float> o(q.size()), lse(q_heads);

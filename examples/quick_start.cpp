@@ -10,8 +10,7 @@ int main() {
 
   attnkit::attention<attnkit::softmax, attnkit::causal> attn{}; // scale defaults to 1 / sqrt(dim)
   attn(attnkit::bhsd(q.data(), batch, heads, seq, dim),         // [B, H, S, D] views over your memory
-       attnkit::bhsd(k.data(), batch, heads, seq, dim),
-       attnkit::bhsd(v.data(), batch, heads, seq, dim),
+       attnkit::bhsd(k.data(), batch, heads, seq, dim), attnkit::bhsd(v.data(), batch, heads, seq, dim),
        attnkit::bhsd(o.data(), batch, heads, seq, dim));
 
   std::printf("o[0] = %.3f (every value row is 1, so every output is 1)\n", o[0]);

@@ -25,13 +25,17 @@ struct same_parity {
 /// Adds `bias` times the query head index to every score.
 struct head_bias {
   float bias = 0.0f;
-  void modify_row(attnkit::query_block const& b, std::int64_t, std::int64_t, float* scores, std::int64_t n) const {
-    for (std::int64_t j = 0; j < n; ++j) scores[j] += bias * static_cast<float>(b.head);
+  void modify_row(attnkit::query_block const& b, std::int64_t, std::int64_t, float* scores,
+                  std::int64_t n) const {
+    for (std::int64_t j = 0; j < n; ++j)
+      scores[j] += bias * static_cast<float>(b.head);
   }
 };
 
 // The reference finds these by argument-dependent lookup.
-bool visible(same_parity const&, attnkit::reference::pair_coords const& c) { return (c.position - c.key) % 2 == 0; }
+bool visible(same_parity const&, attnkit::reference::pair_coords const& c) {
+  return (c.position - c.key) % 2 == 0;
+}
 double modify(head_bias const& m, attnkit::reference::pair_coords const& c, double s) {
   return s + static_cast<double>(m.bias) * static_cast<double>(c.head);
 }
@@ -39,8 +43,10 @@ double modify(head_bias const& m, attnkit::reference::pair_coords const& c, doub
 } // namespace user
 
 TEST_CASE("custom policies: a user mask and modifier match the reference", "[custom]") {
-  attnkit::attention<attnkit::softmax, user::same_parity, user::head_bias> const attn{{}, {}, {}, {.bias = 0.5f}};
-  attnkit::test::case_shape const s{.batch = 2, .q_heads = 4, .kv_heads = 2, .q_len = 70, .key_len = 150, .dim = 32,
-                                    .v_dim = 16};
-  attnkit::test::for_each_arch([&](auto arch) { attnkit::test::check_random_case<decltype(arch)>(attn, s, 42); });
+  attnkit::attention<attnkit::softmax, user::same_parity, user::head_bias> const attn{
+      {}, {}, {}, {.bias = 0.5f}};
+  attnkit::test::case_shape const s{
+      .batch = 2, .q_heads = 4, .kv_heads = 2, .q_len = 70, .key_len = 150, .dim = 32, .v_dim = 16};
+  attnkit::test::for_each_arch(
+      [&](auto arch) { attnkit::test::check_random_case<decltype(arch)>(attn, s, 42); });
 }

@@ -32,14 +32,16 @@ TEST_CASE("edge: scores up to |1e4| neither overflow nor lose accuracy", "[edge]
   attnkit::test::fill_integers(k, 2, range);
   for (int h = 0; h < 2; ++h)
     for (int j = 0; j < 150; j += 3)
-      for (int d = 0; d < dim; ++d) k.at(0, h, j, d) = q.at(0, h, (j / 3) % 70, d);
+      for (int d = 0; d < dim; ++d)
+        k.at(0, h, j, d) = q.at(0, h, (j / 3) % 70, d);
   attnkit::test::fill_normal(v, 3);
   std::vector<float> lse_buf(2 * 70);
   auto const lse = attnkit::bhs(lse_buf.data(), 1, 2, 70);
   causal_attention const attn{{.scale = 1.0f}};
   auto const ref = attnkit::reference::attention(attn, q.cview(), k.cview(), v.cview());
   double max_lse = 0;
-  for (double l : ref.lse) max_lse = std::max(max_lse, std::fabs(l));
+  for (double l : ref.lse)
+    max_lse = std::max(max_lse, std::fabs(l));
   INFO("largest |LSE| " << max_lse);
   CHECK(max_lse > 5000.0); // the case really has huge logits
   attnkit::test::for_each_arch([&](auto arch) {
@@ -55,8 +57,10 @@ TEST_CASE("edge: rows with no visible key give 0 and LSE = -inf", "[edge]") {
     std::fill(o.data.begin(), o.data.end(), 7.0f);
     std::vector<float> lse_buf(2 * 2 * 9, 7.0f);
     full_attention{}(q.cview(), k.cview(), v.cview(), o.view(), attnkit::bhs(lse_buf.data(), 2, 2, 9));
-    for (float x : o.data) CHECK(x == 0.0f);
-    for (float l : lse_buf) CHECK(l == neg_inf);
+    for (float x : o.data)
+      CHECK(x == 0.0f);
+    for (float l : lse_buf)
+      CHECK(l == neg_inf);
   }
   SECTION("top-left causal with Sq > Sk hides nothing, bottom-right hides the first Sq - Sk rows") {
     // Bottom-right with Sq = 70 > Sk = 20: p(i) = i - 50, so rows 0..49 see no key.
@@ -64,14 +68,16 @@ TEST_CASE("edge: rows with no visible key give 0 and LSE = -inf", "[edge]") {
     attnkit::test::fill_normal(q, 6);
     attnkit::test::fill_normal(k, 7);
     attnkit::test::fill_normal(v, 8);
-    v.at(0, 0, 19, 3) = std::numeric_limits<float>::quiet_NaN(); // hidden from row 49 and before; must not leak
+    v.at(0, 0, 19, 3) =
+        std::numeric_limits<float>::quiet_NaN(); // hidden from row 49 and before; must not leak
     std::vector<float> lse_buf(70);
     auto const lse = attnkit::bhs(lse_buf.data(), 1, 1, 70);
     attnkit::test::for_each_arch([&](auto arch) {
       causal_attention{}.run_on<decltype(arch)>(q.cview(), k.cview(), v.cview(), o.view(), lse);
       for (int i = 0; i < 50; ++i) {
         CHECK(lse_buf[static_cast<std::size_t>(i)] == neg_inf);
-        for (int d = 0; d < 16; ++d) CHECK(o.at(0, 0, i, d) == 0.0f);
+        for (int d = 0; d < 16; ++d)
+          CHECK(o.at(0, 0, i, d) == 0.0f);
       }
       for (int i = 50; i < 70; ++i) {
         CHECK(std::isfinite(lse_buf[static_cast<std::size_t>(i)]));
@@ -113,7 +119,8 @@ TEST_CASE("edge: a NaN key poisons exactly the rows that see it", "[edge]") {
   k.at(0, 0, 150, 2) = std::numeric_limits<float>::quiet_NaN();
   attnkit::test::for_each_arch([&](auto arch) {
     causal_attention{}.run_on<decltype(arch)>(q.cview(), k.cview(), v.cview(), o.view(), {});
-    for (int i = 0; i < 200; ++i) CHECK(std::isnan(o.at(0, 0, i, 0)) == (i >= 150));
+    for (int i = 0; i < 200; ++i)
+      CHECK(std::isnan(o.at(0, 0, i, 0)) == (i >= 150));
   });
 }
 
@@ -123,9 +130,9 @@ TEST_CASE("edge: B = 0, Sq = 0 and Sk = 0 are valid", "[edge]") {
   tensor q1(1, 2, 0, 4), k1(1, 2, 5, 4), v1(1, 2, 5, 4), o1(1, 2, 0, 4);
   CHECK_NOTHROW(causal_attention{}(q1.cview(), k1.cview(), v1.cview(), o1.view()));
   // Null data is fine when a view has no elements.
-  CHECK_NOTHROW(full_attention{}(attnkit::bhsd<float const>(nullptr, 1, 1, 0, 4),
-                                 attnkit::bhsd<float const>(nullptr, 1, 1, 0, 4),
-                                 attnkit::bhsd<float const>(nullptr, 1, 1, 0, 4), attnkit::bhsd<float>(nullptr, 1, 1, 0, 4)));
+  CHECK_NOTHROW(full_attention{}(
+      attnkit::bhsd<float const>(nullptr, 1, 1, 0, 4), attnkit::bhsd<float const>(nullptr, 1, 1, 0, 4),
+      attnkit::bhsd<float const>(nullptr, 1, 1, 0, 4), attnkit::bhsd<float>(nullptr, 1, 1, 0, 4)));
 }
 
 TEST_CASE("edge: one token attends to itself", "[edge]") {
@@ -134,5 +141,6 @@ TEST_CASE("edge: one token attends to itself", "[edge]") {
   attnkit::test::fill_normal(k, 16);
   attnkit::test::fill_normal(v, 17);
   causal_attention{}(q.cview(), k.cview(), v.cview(), o.view());
-  for (int d = 0; d < 5; ++d) CHECK(o.at(0, 0, 0, d) == Approx(v.at(0, 0, 0, d)).epsilon(1e-6));
+  for (int d = 0; d < 5; ++d)
+    CHECK(o.at(0, 0, 0, d) == Approx(v.at(0, 0, 0, d)).epsilon(1e-6));
 }

@@ -43,9 +43,11 @@ TEST_CASE("reference: two keys give weights sigmoid(s1 - s2)", "[reference]") {
 }
 
 TEST_CASE("reference: causal alignment picks p(i) = i + Sk - Sq unless top-left is named", "[reference]") {
-  // Sq = 2, Sk = 4, all scores 0, v_j = j: bottom-right rows see keys {0..2} and {0..3}; top-left {0}, {0, 1}.
+  // Sq = 2, Sk = 4, all scores 0, v_j = j: bottom-right rows see keys {0..2} and {0..3}; top-left {0}, {0,
+  // 1}.
   tensor q(1, 1, 2, 1), k(1, 1, 4, 1), v(1, 1, 4, 1);
-  for (int j = 0; j < 4; ++j) v.at(0, 0, j, 0) = static_cast<float>(j);
+  for (int j = 0; j < 4; ++j)
+    v.at(0, 0, j, 0) = static_cast<float>(j);
   attnkit::attention<attnkit::softmax, attnkit::causal> bottom_right{};
   auto const br = attnkit::reference::attention(bottom_right, q.cview(), k.cview(), v.cview());
   CHECK(br.o(0, 0, 0, 0) == Approx(1.0));
@@ -86,13 +88,15 @@ TEST_CASE("reference: matches softmax(QK^T)V written out with explicit loops", "
         double s[Sk], denom = 0.0;
         for (int j = 0; j <= last; ++j) {
           s[j] = 0.0;
-          for (int d = 0; d < D; ++d) s[j] += double(q.at(b, h, i, d)) * double(k.at(b, kvh, j, d));
+          for (int d = 0; d < D; ++d)
+            s[j] += double(q.at(b, h, i, d)) * double(k.at(b, kvh, j, d));
           s[j] = std::exp(0.5 * s[j]);
           denom += s[j];
         }
         for (int d = 0; d < Dv; ++d) {
           double o = 0.0;
-          for (int j = 0; j <= last; ++j) o += s[j] / denom * double(v.at(b, kvh, j, d));
+          for (int j = 0; j <= last; ++j)
+            o += s[j] / denom * double(v.at(b, kvh, j, d));
           CHECK(r.o(b, h, i, d) == Approx(o).epsilon(1e-12));
         }
         CHECK(r.l(b, h, i) == Approx(std::log(denom)).epsilon(1e-12));

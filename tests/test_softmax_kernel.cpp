@@ -44,7 +44,8 @@ TEST_CASE("softmax kernel: every small Sq x Sk pair, cycling head dims and masks
 TEST_CASE("softmax kernel: every head dim 1..256 with Dv != Dqk", "[kernel][softmax]") {
   std::int64_t const dim = GENERATE(from_range(head_dims));
   std::int64_t const v_dim = GENERATE(1, 80, 256);
-  case_shape const s{.batch = 2, .q_heads = 4, .kv_heads = 4, .q_len = 65, .key_len = 130, .dim = dim, .v_dim = v_dim};
+  case_shape const s{
+      .batch = 2, .q_heads = 4, .kv_heads = 4, .q_len = 65, .key_len = 130, .dim = dim, .v_dim = v_dim};
   INFO("D " << dim << " Dv " << v_dim);
   attnkit::test::for_each_arch([&](auto arch) {
     using Arch = decltype(arch);
@@ -61,13 +62,19 @@ TEST_CASE("softmax kernel: long sequences", "[kernel][softmax][long]") {
   // One architecture is enough here (the small sweep covers all of them): the default one.
   attnkit::test::check_random_case<xsimd::default_arch>(full_attention{}, s, 600);
   attnkit::test::check_random_case<xsimd::default_arch>(causal_attention{}, s, 700);
-  attnkit::test::check_random_case<xsimd::default_arch>(causal_attention{{.align = attnkit::alignment::top_left}}, s,
-                                                        800);
+  attnkit::test::check_random_case<xsimd::default_arch>(
+      causal_attention{{.align = attnkit::alignment::top_left}}, s, 800);
 }
 
 TEST_CASE("softmax kernel: GQA and MQA read shared KV heads without copies", "[kernel][softmax][gqa]") {
-  auto const [q_heads, kv_heads] = GENERATE(table<std::int64_t, std::int64_t>({{4, 1}, {8, 1}, {8, 4}, {8, 8}, {4, 4}}));
-  case_shape const s{.batch = 3, .q_heads = q_heads, .kv_heads = kv_heads, .q_len = 33, .key_len = 70, .dim = 16,
+  auto const [q_heads, kv_heads] =
+      GENERATE(table<std::int64_t, std::int64_t>({{4, 1}, {8, 1}, {8, 4}, {8, 8}, {4, 4}}));
+  case_shape const s{.batch = 3,
+                     .q_heads = q_heads,
+                     .kv_heads = kv_heads,
+                     .q_len = 33,
+                     .key_len = 70,
+                     .dim = 16,
                      .v_dim = 24};
   INFO("Hq " << q_heads << " Hkv " << kv_heads);
   attnkit::test::for_each_arch([&](auto arch) {
@@ -80,8 +87,15 @@ TEST_CASE("softmax kernel: GQA and MQA read shared KV heads without copies", "[k
 TEST_CASE("softmax kernel: BSHD and padded-row layouts", "[kernel][softmax][layout]") {
   layout const mem = GENERATE(layout::bhsd, layout::bshd);
   std::int64_t const row_pad = GENERATE(0, 5);
-  case_shape const s{.batch = 2, .q_heads = 4, .kv_heads = 2, .q_len = 65, .key_len = 100, .dim = 80, .v_dim = 64,
-                     .mem = mem, .row_pad = row_pad};
+  case_shape const s{.batch = 2,
+                     .q_heads = 4,
+                     .kv_heads = 2,
+                     .q_len = 65,
+                     .key_len = 100,
+                     .dim = 80,
+                     .v_dim = 64,
+                     .mem = mem,
+                     .row_pad = row_pad};
   attnkit::test::for_each_arch([&](auto arch) {
     using Arch = decltype(arch);
     attnkit::test::check_random_case<Arch>(causal_attention{}, s, 1000);

@@ -21,7 +21,8 @@ TEMPLATE_TEST_CASE("threads: output and LSE do not depend on the thread count", 
   auto run = [&](int threads) {
     tensor o(2, 4, 300, 48);
     std::vector<float> lse(2 * 4 * 300);
-    attn(q.cview(), k.cview(), v.cview(), o.view(), attnkit::bhs(lse.data(), 2, 4, 300), {.threads = threads});
+    attn(q.cview(), k.cview(), v.cview(), o.view(), attnkit::bhs(lse.data(), 2, 4, 300),
+         {.threads = threads});
     o.data.insert(o.data.end(), lse.begin(), lse.end());
     return o.data;
   };

@@ -47,23 +47,26 @@ TEST_CASE("validation: mismatched shapes name the argument and both values", "[v
                     Contains("o.extent(2) (seq) = 7"));
   CHECK_THROWS_WITH(attn(b.qv(), b.kv(), b.vv(), b.ov(), attnkit::bhs(b.lse.data(), 2, 4, 9)),
                     Contains("lse.extent(2) (seq) = 9"));
-  CHECK_THROWS_AS(attn(b.qv(), b.kv(), b.vv(), attnkit::bhsd(b.o.data(), 2, 3, 8, 12)), std::invalid_argument);
+  CHECK_THROWS_AS(attn(b.qv(), b.kv(), b.vv(), attnkit::bhsd(b.o.data(), 2, 3, 8, 12)),
+                  std::invalid_argument);
 }
 
 TEST_CASE("validation: head counts must divide", "[validation]") {
   buffers b;
   std::vector<float> k3(2 * 3 * 10 * 16), v3(2 * 3 * 10 * 12);
-  CHECK_THROWS_WITH(attn(b.qv(), attnkit::bhsd(k3.data(), 2, 3, 10, 16), attnkit::bhsd(v3.data(), 2, 3, 10, 12), b.ov()),
-                    Contains("q.extent(1) = 4") && Contains("k.extent(1) = 3") && Contains("not a multiple"));
-  CHECK_THROWS_WITH(attn(b.qv(), attnkit::bhsd(b.k.data(), 2, 0, 10, 16), attnkit::bhsd(b.v.data(), 2, 0, 10, 12),
-                         b.ov()),
-                    Contains("k.extent(1) (heads) must be >= 1, got 0"));
+  CHECK_THROWS_WITH(
+      attn(b.qv(), attnkit::bhsd(k3.data(), 2, 3, 10, 16), attnkit::bhsd(v3.data(), 2, 3, 10, 12), b.ov()),
+      Contains("q.extent(1) = 4") && Contains("k.extent(1) = 3") && Contains("not a multiple"));
+  CHECK_THROWS_WITH(
+      attn(b.qv(), attnkit::bhsd(b.k.data(), 2, 0, 10, 16), attnkit::bhsd(b.v.data(), 2, 0, 10, 12), b.ov()),
+      Contains("k.extent(1) (heads) must be >= 1, got 0"));
 }
 
 TEST_CASE("validation: zero or negative sizes where not allowed", "[validation]") {
   buffers b;
-  CHECK_THROWS_WITH(attn(attnkit::bhsd(b.q.data(), 2, 4, 8, 0), attnkit::bhsd(b.k.data(), 2, 2, 10, 0), b.vv(), b.ov()),
-                    Contains("q.extent(3) (dim) must be >= 1, got 0"));
+  CHECK_THROWS_WITH(
+      attn(attnkit::bhsd(b.q.data(), 2, 4, 8, 0), attnkit::bhsd(b.k.data(), 2, 2, 10, 0), b.vv(), b.ov()),
+      Contains("q.extent(3) (dim) must be >= 1, got 0"));
   CHECK_THROWS_WITH(attn(attnkit::bhsd(b.q.data(), 2, 4, -8, 16), b.kv(), b.vv(), b.ov()),
                     Contains("q.extent(2) must be >= 0, got -8"));
   CHECK_THROWS_WITH(attn(b.qv(), b.kv(), b.vv(), b.ov(), attnkit::run_options{.threads = -1}),
@@ -89,7 +92,8 @@ TEST_CASE("validation: outputs must not alias inputs or themselves", "[validatio
   CHECK_THROWS_WITH(attn(b.qv(), b.kv(), b.vv(), b.ov(), attnkit::bhs(b.o.data() + 5, 2, 4, 8)),
                     Contains("lse overlaps o"));
   tensor_view<float> const broadcast_out(b.o.data(), {2, 4, 8, 12}, {0, 96, 12, 1});
-  CHECK_THROWS_WITH(attn(b.qv(), b.kv(), b.vv(), broadcast_out), Contains("o has strides that map several elements"));
+  CHECK_THROWS_WITH(attn(b.qv(), b.kv(), b.vv(), broadcast_out),
+                    Contains("o has strides that map several elements"));
   // Inputs may alias each other (self-attention with q = k = v).
   std::vector<float> qkv(2 * 4 * 8 * 16);
   auto const x = attnkit::bhsd<float const>(qkv.data(), 2, 4, 8, 16);

@@ -27,14 +27,14 @@ namespace attnkit {
 ///     attnkit::attention<attnkit::softmax, attnkit::causal> attn{{.scale = 0.125f}};
 ///     attn(q, k, v, o);        // q [B, Hq, Sq, D], k [B, Hkv, Sk, D], v [B, Hkv, Sk, Dv], o [B, Hq, Sq, Dv]
 ///     attn(q, k, v, o, lse);   // also log-sum-exp [B, Hq, Sq]
-template <class Normaliser = softmax, class Mask = no_mask, class... Modifiers>
-class attention {
+template <class Normaliser = softmax, class Mask = no_mask, class... Modifiers> class attention {
   static_assert(normaliser_policy<Normaliser>,
                 "attnkit::attention: the first template argument must be a normaliser policy such as "
                 "attnkit::softmax (it needs a nested kernel_family type; see docs/design.md).");
-  static_assert(mask_policy<Mask>,
-                "attnkit::attention: the second template argument must be a mask policy such as attnkit::causal "
-                "(it needs keys(), classify() and visible(); see docs/design.md).");
+  static_assert(
+      mask_policy<Mask>,
+      "attnkit::attention: the second template argument must be a mask policy such as attnkit::causal "
+      "(it needs keys(), classify() and visible(); see docs/design.md).");
   static_assert((score_modifier<Modifiers> && ...),
                 "attnkit::attention: every template argument after the mask must be a score modifier "
                 "(it needs modify_row(); see docs/design.md).");
@@ -45,7 +45,8 @@ public:
   using modifiers_type = std::tuple<Modifiers...>;
 
   attention() = default;
-  explicit attention(attention_options options, Normaliser normaliser = {}, Mask mask = {}, Modifiers... modifiers)
+  explicit attention(attention_options options, Normaliser normaliser = {}, Mask mask = {},
+                     Modifiers... modifiers)
       : options_(options), normaliser_(std::move(normaliser)), mask_(std::move(mask)),
         modifiers_(std::move(modifiers)...) {}
 
@@ -68,9 +69,9 @@ public:
   /// o = attention(q, k, v) and lse = log-sum-exp of each row's scores.
   void operator()(tensor_view<float const> q, tensor_view<float const> k, tensor_view<float const> v,
                   tensor_view<float> o, tensor_view<float, 3> lse, run_options run = {}) const
-    requires(Normaliser::has_lse)
-  {
-    if (lse.data() == nullptr && lse.size() > 0) detail::fail("lse has a null data pointer");
+      requires(Normaliser::has_lse) {
+    if (lse.data() == nullptr && lse.size() > 0)
+      detail::fail("lse has a null data pointer");
     run_on<xsimd::default_arch>(q, k, v, o, lse, run);
   }
 
@@ -80,7 +81,8 @@ public:
   void run_on(tensor_view<float const> q, tensor_view<float const> k, tensor_view<float const> v,
               tensor_view<float> o, tensor_view<float, 3> lse, run_options run = {}) const {
     validate_attention_args(q, k, v, o, lse);
-    if (run.threads < 0) detail::fail("run_options.threads must be >= 0, got " + std::to_string(run.threads));
+    if (run.threads < 0)
+      detail::fail("run_options.threads must be >= 0, got " + std::to_string(run.threads));
     detail::attention_problem const problem{
         .q = q,
         .k = k,

@@ -12,8 +12,7 @@
 namespace attnkit {
 
 /// A non-owning view of `Rank` dimensions; extents and strides are in elements.
-template <class T, std::size_t Rank = 4>
-class tensor_view {
+template <class T, std::size_t Rank = 4> class tensor_view {
 public:
   using element_type = T;
   using index_type = std::int64_t;
@@ -32,8 +31,8 @@ public:
 
   /// A mutable view converts to a read-only one.
   template <class U>
-    requires(std::is_const_v<T> && std::is_same_v<T, U const>)
-  constexpr tensor_view(tensor_view<U, Rank> const& other) noexcept // NOLINT: implicit by design
+  requires(std::is_const_v<T>&& std::is_same_v<T, U const>) constexpr tensor_view(
+      tensor_view<U, Rank> const& other) noexcept // NOLINT: implicit by design
       : data_(other.data()), extents_(other.extents()), strides_(other.strides()) {}
 
   constexpr T* data() const noexcept { return data_; }
@@ -45,23 +44,23 @@ public:
   /// Number of elements (the product of the extents).
   constexpr index_type size() const noexcept {
     index_type n = 1;
-    for (auto e : extents_) n *= e;
+    for (auto e : extents_)
+      n *= e;
     return n;
   }
 
   /// Pointer to the element at the given indices.
   template <class... Indices>
-    requires(sizeof...(Indices) == Rank)
-  constexpr T* pointer(Indices... indices) const noexcept {
+  requires(sizeof...(Indices) == Rank) constexpr T* pointer(Indices... indices) const noexcept {
     std::array<index_type, Rank> const idx{static_cast<index_type>(indices)...};
     index_type offset = 0;
-    for (std::size_t d = 0; d < Rank; ++d) offset += idx[d] * strides_[d];
+    for (std::size_t d = 0; d < Rank; ++d)
+      offset += idx[d] * strides_[d];
     return data_ + offset;
   }
 
   template <class... Indices>
-    requires(sizeof...(Indices) == Rank)
-  constexpr T& operator()(Indices... indices) const noexcept {
+  requires(sizeof...(Indices) == Rank) constexpr T& operator()(Indices... indices) const noexcept {
     return *pointer(indices...);
   }
 

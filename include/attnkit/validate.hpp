@@ -29,16 +29,15 @@ struct byte_span {
   std::uintptr_t last = 0;
 };
 
-template <class T, std::size_t Rank>
-byte_span span_of(tensor_view<T, Rank> const& view) {
+template <class T, std::size_t Rank> byte_span span_of(tensor_view<T, Rank> const& view) {
   std::int64_t max_offset = 0;
-  for (std::size_t d = 0; d < Rank; ++d) max_offset += (view.extent(d) - 1) * view.stride(d);
+  for (std::size_t d = 0; d < Rank; ++d)
+    max_offset += (view.extent(d) - 1) * view.stride(d);
   auto const first = reinterpret_cast<std::uintptr_t>(view.data());
   return {first, first + static_cast<std::uintptr_t>(max_offset) * sizeof(T) + sizeof(T) - 1};
 }
 
-template <class T, std::size_t Rank>
-void check_view(tensor_view<T, Rank> const& view, char const* name) {
+template <class T, std::size_t Rank> void check_view(tensor_view<T, Rank> const& view, char const* name) {
   for (std::size_t d = 0; d < Rank; ++d)
     if (view.extent(d) < 0)
       fail(std::string(name) + ".extent(" + std::to_string(d) + ") must be >= 0, got " +
@@ -53,17 +52,21 @@ void check_view(tensor_view<T, Rank> const& view, char const* name) {
 }
 
 /// True when no two index tuples of the view address the same element (required of outputs).
-template <class T, std::size_t Rank>
-bool has_distinct_elements(tensor_view<T, Rank> const& view) {
-  if (view.size() <= 1) return true;
+template <class T, std::size_t Rank> bool has_distinct_elements(tensor_view<T, Rank> const& view) {
+  if (view.size() <= 1)
+    return true;
   std::array<std::size_t, Rank> order{};
-  for (std::size_t d = 0; d < Rank; ++d) order[d] = d;
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return view.stride(a) < view.stride(b); });
+  for (std::size_t d = 0; d < Rank; ++d)
+    order[d] = d;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return view.stride(a) < view.stride(b); });
   // Sorted by stride, each dimension must step past everything the smaller ones can reach.
   std::int64_t reach = 0;
   for (std::size_t d : order) {
-    if (view.extent(d) == 1) continue;
-    if (view.stride(d) <= reach) return false;
+    if (view.extent(d) == 1)
+      continue;
+    if (view.stride(d) <= reach)
+      return false;
     reach += (view.extent(d) - 1) * view.stride(d);
   }
   return true;
@@ -72,16 +75,19 @@ bool has_distinct_elements(tensor_view<T, Rank> const& view) {
 template <class A, std::size_t RA, class B, std::size_t RB>
 void check_disjoint(tensor_view<A, RA> const& out, char const* out_name, tensor_view<B, RB> const& in,
                     char const* in_name) {
-  if (out.size() == 0 || in.size() == 0) return;
+  if (out.size() == 0 || in.size() == 0)
+    return;
   auto const a = span_of(out);
   auto const b = span_of(in);
   if (a.first <= b.last && b.first <= a.last)
     fail(std::string(out_name) + " overlaps " + in_name + " in memory; the output must not alias an input");
 }
 
-inline void check_equal(std::int64_t got, std::int64_t expected, std::string const& what, std::string const& against) {
+inline void check_equal(std::int64_t got, std::int64_t expected, std::string const& what,
+                        std::string const& against) {
   if (got != expected)
-    fail(what + " = " + std::to_string(got) + " does not match " + against + " = " + std::to_string(expected));
+    fail(what + " = " + std::to_string(got) + " does not match " + against + " = " +
+         std::to_string(expected));
 }
 
 inline std::string dim_label(char const* name, std::size_t d) {
@@ -108,19 +114,22 @@ inline void validate_attention_args(tensor_view<float const> const& q, tensor_vi
   check_equal(o.extent(0), q.extent(0), dim_label("o", 0), dim_label("q", 0));
 
   for (auto const& [view, name] : {std::pair{q, "q"}, std::pair{k, "k"}})
-    if (view.extent(1) < 1) fail(dim_label(name, 1) + " must be >= 1, got " + std::to_string(view.extent(1)));
+    if (view.extent(1) < 1)
+      fail(dim_label(name, 1) + " must be >= 1, got " + std::to_string(view.extent(1)));
   check_equal(v.extent(1), k.extent(1), dim_label("v", 1), dim_label("k", 1));
   if (q.extent(1) % k.extent(1) != 0)
-    fail("query heads q.extent(1) = " + std::to_string(q.extent(1)) + " is not a multiple of key/value heads " +
-         "k.extent(1) = " + std::to_string(k.extent(1)));
+    fail("query heads q.extent(1) = " + std::to_string(q.extent(1)) +
+         " is not a multiple of key/value heads " + "k.extent(1) = " + std::to_string(k.extent(1)));
   check_equal(o.extent(1), q.extent(1), dim_label("o", 1), dim_label("q", 1));
 
   check_equal(v.extent(2), k.extent(2), dim_label("v", 2), dim_label("k", 2));
   check_equal(o.extent(2), q.extent(2), dim_label("o", 2), dim_label("q", 2));
 
-  if (q.extent(3) < 1) fail(dim_label("q", 3) + " must be >= 1, got " + std::to_string(q.extent(3)));
+  if (q.extent(3) < 1)
+    fail(dim_label("q", 3) + " must be >= 1, got " + std::to_string(q.extent(3)));
   check_equal(k.extent(3), q.extent(3), dim_label("k", 3), dim_label("q", 3));
-  if (v.extent(3) < 1) fail(dim_label("v", 3) + " must be >= 1, got " + std::to_string(v.extent(3)));
+  if (v.extent(3) < 1)
+    fail(dim_label("v", 3) + " must be >= 1, got " + std::to_string(v.extent(3)));
   check_equal(o.extent(3), v.extent(3), dim_label("o", 3), dim_label("v", 3));
 
   if (!detail::has_distinct_elements(o))
@@ -129,11 +138,12 @@ inline void validate_attention_args(tensor_view<float const> const& q, tensor_vi
   detail::check_disjoint(o, "o", k, "k");
   detail::check_disjoint(o, "o", v, "v");
 
-  if (lse.data() == nullptr) return;
+  if (lse.data() == nullptr)
+    return;
   detail::check_view(lse, "lse");
   for (std::size_t d = 0; d < 3; ++d)
-    check_equal(lse.extent(d), q.extent(d), "lse.extent(" + std::to_string(d) + ") (" + detail::dim_names[d] + ")",
-                dim_label("q", d));
+    check_equal(lse.extent(d), q.extent(d),
+                "lse.extent(" + std::to_string(d) + ") (" + detail::dim_names[d] + ")", dim_label("q", d));
   if (!detail::has_distinct_elements(lse))
     fail("lse has strides that map several elements to one address; the output needs distinct elements");
   detail::check_disjoint(lse, "lse", q, "q");

@@ -8,8 +8,7 @@
 
 namespace attnkit::test {
 
-template <class Arch, class Check>
-void run_if_usable(Check& check) {
+template <class Arch, class Check> void run_if_usable(Check& check) {
   if constexpr (Arch::supported()) {
     if (!simd::is_usable<Arch>()) {
       WARN("skipping " << Arch::name() << ": this CPU cannot run it");
@@ -21,8 +20,7 @@ void run_if_usable(Check& check) {
 }
 
 /// Calls check(Arch{}) for AVX-512, AVX2+FMA and SSE2 where compiled and runnable.
-template <class Check>
-void for_each_arch(Check&& check) {
+template <class Check> void for_each_arch(Check&& check) {
   run_if_usable<xsimd::avx512bw>(check);
   run_if_usable<xsimd::fma3<xsimd::avx2>>(check);
   run_if_usable<xsimd::sse2>(check);

@@ -18,7 +18,8 @@ namespace attnkit::test {
 inline double max_abs(tensor_view<float const> const& v, std::int64_t b, std::int64_t kv_head) {
   double m = 0.0;
   for (std::int64_t s = 0; s < v.extent(2); ++s)
-    for (std::int64_t d = 0; d < v.extent(3); ++d) m = std::max(m, std::fabs(static_cast<double>(v(b, kv_head, s, d))));
+    for (std::int64_t d = 0; d < v.extent(3); ++d)
+      m = std::max(m, std::fabs(static_cast<double>(v(b, kv_head, s, d))));
   return m;
 }
 
@@ -38,13 +39,14 @@ inline void check_against_reference(reference::result const& ref, tensor_view<fl
           worst = std::max(worst, err / tol);
           if (!(err <= tol)) {
             std::ostringstream where;
-            where << "o(" << b << ", " << h << ", " << i << ", " << d << ") = " << got << ", reference " << want
-                  << ", tolerance " << tol;
+            where << "o(" << b << ", " << h << ", " << i << ", " << d << ") = " << got << ", reference "
+                  << want << ", tolerance " << tol;
             FAIL_CHECK(where.str());
             return;
           }
         }
-        if (lse.data() == nullptr) continue;
+        if (lse.data() == nullptr)
+          continue;
         double const got = lse(b, h, i);
         double const want = ref.l(b, h, i);
         bool const both_neg_inf = std::isinf(want) && want < 0 && std::isinf(got) && got < 0;

@@ -26,12 +26,15 @@ struct tensor {
 
   attnkit::tensor_view<float> view() {
     std::int64_t const row = d + row_pad;
-    if (mem == layout::bhsd) return {data.data(), {b, h, s, d}, {h * s * row, s * row, row, 1}};
+    if (mem == layout::bhsd)
+      return {data.data(), {b, h, s, d}, {h * s * row, s * row, row, 1}};
     return {data.data(), {b, h, s, d}, {s * h * row, row, h * row, 1}};
   }
   attnkit::tensor_view<float const> cview() { return view(); }
 
-  float& at(std::int64_t bi, std::int64_t hi, std::int64_t si, std::int64_t di) { return view()(bi, hi, si, di); }
+  float& at(std::int64_t bi, std::int64_t hi, std::int64_t si, std::int64_t di) {
+    return view()(bi, hi, si, di);
+  }
 };
 
 /// Fills with N(0, sigma^2) values: entries "of order 1" as SEMANTICS.md's accuracy clause assumes.
@@ -42,7 +45,8 @@ inline void fill_normal(tensor& t, std::uint32_t seed, float sigma = 1.0f) {
   for (std::int64_t bi = 0; bi < t.b; ++bi)
     for (std::int64_t hi = 0; hi < t.h; ++hi)
       for (std::int64_t si = 0; si < t.s; ++si)
-        for (std::int64_t di = 0; di < t.d; ++di) v(bi, hi, si, di) = dist(gen);
+        for (std::int64_t di = 0; di < t.d; ++di)
+          v(bi, hi, si, di) = dist(gen);
 }
 
 /// Fills with small integers in [-range, range]: products and sums of these are exact in fp32.
@@ -53,7 +57,8 @@ inline void fill_integers(tensor& t, std::uint32_t seed, int range) {
   for (std::int64_t bi = 0; bi < t.b; ++bi)
     for (std::int64_t hi = 0; hi < t.h; ++hi)
       for (std::int64_t si = 0; si < t.s; ++si)
-        for (std::int64_t di = 0; di < t.d; ++di) v(bi, hi, si, di) = static_cast<float>(dist(gen));
+        for (std::int64_t di = 0; di < t.d; ++di)
+          v(bi, hi, si, di) = static_cast<float>(dist(gen));
 }
 
 } // namespace attnkit::test

@@ -13,9 +13,13 @@
 namespace attnkit::test {
 
 /// Per-element bound on |O_fast - O_ref| given max |v| over the keys.
-inline double output_tolerance(double max_abs_v) { return 1e-4 * std::max(1.0, max_abs_v); }
+inline double output_tolerance(double max_abs_v) {
+  return 1e-4 * std::max(1.0, max_abs_v);
+}
 
 /// Bound on |LSE_fast - LSE_ref|.
-inline double lse_tolerance(double lse_ref) { return 1e-4 * std::max(1.0, std::fabs(lse_ref)); }
+inline double lse_tolerance(double lse_ref) {
+  return 1e-4 * std::max(1.0, std::fabs(lse_ref));
+}
 
 } // namespace attnkit::test

@@ -14,8 +14,8 @@ namespace attnkit::simd {
 /// A is row-major with leading dimension `lda` (elements are broadcast), B is row-major with leading
 /// dimension `ldb` (rows are loaded as vectors), C likewise with `ldc`. No alignment is assumed.
 template <class Arch, std::size_t Rows, std::size_t Vectors, bool Accumulate>
-inline void micro_kernel(std::int64_t depth, float const* a, std::int64_t lda, float const* b, std::int64_t ldb,
-                         float* c, std::int64_t ldc) noexcept {
+inline void micro_kernel(std::int64_t depth, float const* a, std::int64_t lda, float const* b,
+                         std::int64_t ldb, float* c, std::int64_t ldc) noexcept {
   using batch = float_batch<Arch>;
   constexpr std::size_t w = width<Arch>;
   // The unroll pragmas keep every accumulator in a register at -O2 too, where GCC would not fully
@@ -24,25 +24,28 @@ inline void micro_kernel(std::int64_t depth, float const* a, std::int64_t lda, f
   ATTNKIT_UNROLL
   for (std::size_t r = 0; r < Rows; ++r)
     ATTNKIT_UNROLL
-    for (std::size_t v = 0; v < Vectors; ++v)
-      acc[r][v] = Accumulate ? batch::load_unaligned(c + r * ldc + v * w) : batch(0.0f);
+  for (std::size_t v = 0; v < Vectors; ++v)
+    acc[r][v] = Accumulate ? batch::load_unaligned(c + r * ldc + v * w) : batch(0.0f);
 
   for (std::int64_t k = 0; k < depth; ++k) {
     batch bk[Vectors];
     ATTNKIT_UNROLL
-    for (std::size_t v = 0; v < Vectors; ++v) bk[v] = batch::load_unaligned(b + k * ldb + v * w);
+    for (std::size_t v = 0; v < Vectors; ++v)
+      bk[v] = batch::load_unaligned(b + k * ldb + v * w);
     ATTNKIT_UNROLL
     for (std::size_t r = 0; r < Rows; ++r) {
       batch const ar(a[r * lda + k]);
       ATTNKIT_UNROLL
-      for (std::size_t v = 0; v < Vectors; ++v) acc[r][v] = xsimd::fma(ar, bk[v], acc[r][v]);
+      for (std::size_t v = 0; v < Vectors; ++v)
+        acc[r][v] = xsimd::fma(ar, bk[v], acc[r][v]);
     }
   }
 
   ATTNKIT_UNROLL
   for (std::size_t r = 0; r < Rows; ++r)
     ATTNKIT_UNROLL
-    for (std::size_t v = 0; v < Vectors; ++v) acc[r][v].store_unaligned(c + r * ldc + v * w);
+  for (std::size_t v = 0; v < Vectors; ++v)
+    acc[r][v].store_unaligned(c + r * ldc + v * w);
 }
 
 /// C[rows x cols] (+)= A[rows x depth] * B[depth x cols], with `rows` a multiple of the register block's
@@ -50,14 +53,15 @@ inline void micro_kernel(std::int64_t depth, float const* a, std::int64_t lda, f
 /// so that one panel of B (depth x columns floats) stays in L1 while every row block reuses it.
 template <class Arch, bool Accumulate>
 inline void block_product(std::int64_t rows, std::int64_t cols, std::int64_t depth, float const* a,
-                          std::int64_t lda, float const* b, std::int64_t ldb, float* c, std::int64_t ldc) noexcept {
+                          std::int64_t lda, float const* b, std::int64_t ldb, float* c,
+                          std::int64_t ldc) noexcept {
   using blocking = register_blocking<Arch>;
   constexpr auto mr = static_cast<std::int64_t>(blocking::rows);
   constexpr auto nr = static_cast<std::int64_t>(blocking::columns);
   for (std::int64_t j = 0; j < cols; j += nr)
     for (std::int64_t i = 0; i < rows; i += mr)
       micro_kernel<Arch, blocking::rows, blocking::vectors, Accumulate>(depth, a + i * lda, lda, b + j, ldb,
-                                                                          c + i * ldc + j, ldc);
+                                                                        c + i * ldc + j, ldc);
 }
 
 } // namespace attnkit::simd

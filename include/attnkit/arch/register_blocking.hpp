@@ -10,8 +10,7 @@ namespace attnkit::simd {
 
 /// `rows` x `vectors` accumulators are live in the micro-kernel's inner loop, plus `vectors` loads and
 /// one broadcast. FMA latency 4 x 2 pipes needs at least 8 independent accumulators to stay busy.
-template <class Arch>
-struct register_blocking {
+template <class Arch> struct register_blocking {
   // 16 float lanes means AVX-512 with 32 registers: 8 x 2 = 16 accumulators + 2 loads + 1 broadcast.
   // Other widths (AVX2, SSE) have 16 registers: 4 x 2 = 8 accumulators + 2 + 1.
   static constexpr std::size_t rows = width<Arch> >= 16 ? 8 : 4;

@@ -32,16 +32,13 @@
 
 namespace attnkit::simd {
 
-template <class Arch>
-using float_batch = xsimd::batch<float, Arch>;
+template <class Arch> using float_batch = xsimd::batch<float, Arch>;
 
 /// Number of floats in one register of `Arch`.
-template <class Arch>
-inline constexpr std::size_t width = float_batch<Arch>::size;
+template <class Arch> inline constexpr std::size_t width = float_batch<Arch>::size;
 
 /// Sum of all lanes.
-template <class Arch>
-inline float reduce_sum(float_batch<Arch> const& x) noexcept {
+template <class Arch> inline float reduce_sum(float_batch<Arch> const& x) noexcept {
 #if XSIMD_VERSION_MAJOR < 9
   return xsimd::hadd(x);
 #else
@@ -50,24 +47,22 @@ inline float reduce_sum(float_batch<Arch> const& x) noexcept {
 }
 
 /// Largest lane; a NaN lane may or may not win (callers that care check for NaN themselves).
-template <class Arch>
-inline float reduce_max(float_batch<Arch> const& x) noexcept {
+template <class Arch> inline float reduce_max(float_batch<Arch> const& x) noexcept {
   alignas(64) std::array<float, width<Arch>> lanes;
   x.store_aligned(lanes.data());
   float best = lanes[0];
-  for (std::size_t i = 1; i < lanes.size(); ++i) best = std::max(best, lanes[i]);
+  for (std::size_t i = 1; i < lanes.size(); ++i)
+    best = std::max(best, lanes[i]);
   return best;
 }
 
 /// True when the CPU running this program can execute instructions of `Arch`.
-template <class Arch>
-inline bool is_usable() noexcept {
+template <class Arch> inline bool is_usable() noexcept {
   return Arch::version() <= xsimd::available_architectures().best;
 }
 
 /// Printable name of an architecture tag ("avx512bw", "fma3+avx2", "sse2").
-template <class Arch>
-inline char const* arch_name() noexcept {
+template <class Arch> inline char const* arch_name() noexcept {
   return Arch::name();
 }
 

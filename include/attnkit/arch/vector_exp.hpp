@@ -12,8 +12,7 @@ namespace attnkit::simd {
 /// e^x for every lane, with relative error below 2e-7 for x in [-87.3, 88]; lanes below -87.3
 /// (including -inf) give exactly 0, NaN lanes give NaN. Larger x is outside the contract: softmax
 /// only ever calls it with x <= 0.
-template <class Arch>
-inline float_batch<Arch> exp(float_batch<Arch> const& x) noexcept {
+template <class Arch> inline float_batch<Arch> exp(float_batch<Arch> const& x) noexcept {
   using batch = float_batch<Arch>;
   using int_batch = xsimd::batch<std::int32_t, Arch>;
   // Below this, e^x is subnormal: flushing to 0 changes a softmax weight by less than 1e-37.

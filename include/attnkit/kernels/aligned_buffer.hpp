@@ -20,10 +20,12 @@ public:
 
   aligned_buffer() = default;
   explicit aligned_buffer(std::int64_t count) : aligned_buffer(count, uninitialised) {
-    for (std::int64_t i = 0; i < size_; ++i) data_.get()[i] = 0.0f;
+    for (std::int64_t i = 0; i < size_; ++i)
+      data_.get()[i] = 0.0f;
   }
   aligned_buffer(std::int64_t count, uninitialised_t)
-      : data_(count > 0 ? static_cast<float*>(::operator new(static_cast<std::size_t>(count) * sizeof(float), alignment))
+      : data_(count > 0 ? static_cast<float*>(
+                              ::operator new(static_cast<std::size_t>(count) * sizeof(float), alignment))
                         : nullptr),
         size_(count > 0 ? count : 0) {}
 

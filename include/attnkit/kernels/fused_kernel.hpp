@@ -21,8 +21,7 @@
 
 namespace attnkit::detail {
 
-template <class Arch, class Normaliser, class Mask, class... Modifiers>
-struct fused_kernel {
+template <class Arch, class Normaliser, class Mask, class... Modifiers> struct fused_kernel {
   using row_state = typename Normaliser::row_state;
 
   /// Per-thread scratch, allocated before the parallel loop so that nothing inside it can throw.
@@ -35,7 +34,8 @@ struct fused_kernel {
 
   static void run(attention_problem const& p, Normaliser const& normaliser, Mask const& mask,
                   std::tuple<Modifiers...> const& modifiers) {
-    if (p.batch() == 0 || p.q_len() == 0) return;
+    if (p.batch() == 0 || p.q_len() == 0)
+      return;
     tile_shape const tiles = choose_tile_shape<Arch>(p.q_len(), p.qk_dim(), p.v_dim());
     packed_kv const kv(p, tiles);
 
@@ -63,7 +63,8 @@ struct fused_kernel {
                               .q_len = p.q_len(),
                               .key_len = p.key_len(),
                               .position_offset = p.position_offset};
-      run_block(p, tiles, kv, block, normaliser, mask, modifiers, per_thread[static_cast<std::size_t>(thread)]);
+      run_block(p, tiles, kv, block, normaliser, mask, modifiers,
+                per_thread[static_cast<std::size_t>(thread)]);
     });
   }
 
@@ -79,7 +80,8 @@ private:
                         query_block const& block, Normaliser const& normaliser, Mask const& mask,
                         std::tuple<Modifiers...> const& modifiers, scratch& s) noexcept {
     std::int64_t const rows = block.row_end - block.row_begin;
-    std::int64_t const padded_rows = round_up(rows, static_cast<std::int64_t>(simd::register_blocking<Arch>::rows));
+    std::int64_t const padded_rows =
+        round_up(rows, static_cast<std::int64_t>(simd::register_blocking<Arch>::rows));
     std::int64_t const dim = p.qk_dim();
     std::int64_t const kv_head = p.kv_head_of(block.head);
 
@@ -87,14 +89,18 @@ private:
     for (std::int64_t r = 0; r < padded_rows; ++r) {
       float* dst = s.q.data() + r * dim;
       if (r >= rows) {
-        for (std::int64_t d = 0; d < dim; ++d) dst[d] = 0.0f;
+        for (std::int64_t d = 0; d < dim; ++d)
+          dst[d] = 0.0f;
         continue;
       }
       float const* src = p.q.pointer(block.batch, block.head, block.row_begin + r, 0);
-      for (std::int64_t d = 0; d < dim; ++d) dst[d] = p.scale * src[d * p.q.stride(3)];
+      for (std::int64_t d = 0; d < dim; ++d)
+        dst[d] = p.scale * src[d * p.q.stride(3)];
     }
-    for (std::int64_t i = 0; i < padded_rows * tiles.v_cols; ++i) s.out.data()[i] = 0.0f;
-    for (std::int64_t r = 0; r < rows; ++r) s.states[static_cast<std::size_t>(r)] = row_state{};
+    for (std::int64_t i = 0; i < padded_rows * tiles.v_cols; ++i)
+      s.out.data()[i] = 0.0f;
+    for (std::int64_t r = 0; r < rows; ++r)
+      s.states[static_cast<std::size_t>(r)] = row_state{};
 
     // ---- Walk the key tiles the mask allows ----
     key_range const keys = mask.keys(block);
@@ -105,11 +111,14 @@ private:
         // start), so that the causal diagonal costs only the keys left of it.
         std::int64_t const tile_first = tile * tiles.cols;
         std::int64_t const skip = std::max<std::int64_t>(0, keys.begin - tile_first) / nr * nr;
-        key_range const tile_keys{tile_first + skip, std::min({p.key_len(), tile_first + tiles.cols, keys.end})};
+        key_range const tile_keys{tile_first + skip,
+                                  std::min({p.key_len(), tile_first + tiles.cols, keys.end})};
         tile_kind const kind = mask.classify(block, tile_keys);
-        if (kind == tile_kind::empty) continue;
+        if (kind == tile_kind::empty)
+          continue;
         tile_operands const operands{kv.k_tile(block.batch, p.kv_heads(), kv_head, tile) + skip,
-                                     kv.v_tile(block.batch, p.kv_heads(), kv_head, tile) + skip * tiles.v_cols,
+                                     kv.v_tile(block.batch, p.kv_heads(), kv_head, tile) +
+                                         skip * tiles.v_cols,
                                      kv.v_tile_finite(block.batch, p.kv_heads(), kv_head, tile)};
         process_tile(p, tiles, block, tile_keys, kind, operands, normaliser, mask, modifiers, padded_rows, s);
       }
@@ -125,40 +134,47 @@ private:
       // A row that saw nothing is exactly zero, even if a masked value was NaN.
       for (std::int64_t d = 0; d < dv; ++d)
         dst[d * p.o.stride(3)] = result.output_scale == 0.0f ? 0.0f : acc[d] * result.output_scale;
-      if (p.lse.data() != nullptr) p.lse(block.batch, block.head, i) = result.lse;
+      if (p.lse.data() != nullptr)
+        p.lse(block.batch, block.head, i) = result.lse;
     }
   }
 
   static void process_tile(attention_problem const& p, tile_shape const& tiles, query_block const& block,
                            key_range tile_keys, tile_kind kind, tile_operands const& operands,
-                           Normaliser const& normaliser, Mask const& mask, std::tuple<Modifiers...> const& modifiers,
-                           std::int64_t padded_rows, scratch& s) noexcept {
+                           Normaliser const& normaliser, Mask const& mask,
+                           std::tuple<Modifiers...> const& modifiers, std::int64_t padded_rows,
+                           scratch& s) noexcept {
     std::int64_t const rows = block.row_end - block.row_begin;
     std::int64_t const count = tile_keys.end - tile_keys.begin;
     std::int64_t const cols = tiles.cols; // leading dimension of the packed K^T tile and of the scores
     // Columns computed: the tile's keys rounded up to whole micro-kernel panels; the rest are -inf.
-    std::int64_t const active = round_up(count, static_cast<std::int64_t>(simd::register_blocking<Arch>::columns));
+    std::int64_t const active =
+        round_up(count, static_cast<std::int64_t>(simd::register_blocking<Arch>::columns));
     float* scores = s.scores.data();
 
     // ---- S = (scale Q) K^T ----
-    simd::block_product<Arch, false>(padded_rows, active, p.qk_dim(), s.q.data(), p.qk_dim(), operands.k, cols,
-                                     scores, cols);
+    simd::block_product<Arch, false>(padded_rows, active, p.qk_dim(), s.q.data(), p.qk_dim(), operands.k,
+                                     cols, scores, cols);
 
     // ---- Modifiers, mask, then the normaliser's weights, row by row ----
     constexpr float masked = -std::numeric_limits<float>::infinity();
     for (std::int64_t r = 0; r < rows; ++r) {
       std::int64_t const i = block.row_begin + r;
       float* row = scores + r * cols;
-      std::apply([&](auto const&... m) { (m.modify_row(block, i, tile_keys.begin, row, count), ...); }, modifiers);
+      std::apply([&](auto const&... m) { (m.modify_row(block, i, tile_keys.begin, row, count), ...); },
+                 modifiers);
       if (kind == tile_kind::partial)
-        for (std::int64_t j = 0; j < count; ++j) row[j] = mask.visible(block, i, tile_keys.begin + j) ? row[j] : masked;
-      for (std::int64_t j = count; j < active; ++j) row[j] = masked;
+        for (std::int64_t j = 0; j < count; ++j)
+          row[j] = mask.visible(block, i, tile_keys.begin + j) ? row[j] : masked;
+      for (std::int64_t j = count; j < active; ++j)
+        row[j] = masked;
 
       float const rescale =
           normaliser.template weigh_row<Arch>(block, s.states[static_cast<std::size_t>(r)], row, active);
       if (rescale != 1.0f) {
         float* acc = s.out.data() + r * tiles.v_cols;
-        for (std::int64_t d = 0; d < tiles.v_cols; ++d) acc[d] *= rescale;
+        for (std::int64_t d = 0; d < tiles.v_cols; ++d)
+          acc[d] *= rescale;
       }
     }
 
@@ -168,9 +184,11 @@ private:
       for (std::int64_t r = 0; r < rows; ++r) {
         float* acc = s.out.data() + r * tiles.v_cols;
         for (std::int64_t j = 0; j < count; ++j) {
-          if (!mask.visible(block, block.row_begin + r, tile_keys.begin + j)) continue;
+          if (!mask.visible(block, block.row_begin + r, tile_keys.begin + j))
+            continue;
           float const w = scores[r * cols + j];
-          for (std::int64_t d = 0; d < tiles.v_cols; ++d) acc[d] += w * operands.v[j * tiles.v_cols + d];
+          for (std::int64_t d = 0; d < tiles.v_cols; ++d)
+            acc[d] += w * operands.v[j * tiles.v_cols + d];
         }
       }
       return;

@@ -8,11 +8,9 @@
 
 namespace attnkit::detail {
 
-template <class...>
-inline constexpr bool dependent_false = false;
+template <class...> inline constexpr bool dependent_false = false;
 
-template <class Family, class Arch, class Normaliser, class Mask, class... Modifiers>
-struct kernel_for {
+template <class Family, class Arch, class Normaliser, class Mask, class... Modifiers> struct kernel_for {
   static_assert(dependent_false<Family>,
                 "attnkit: no kernel implements this normaliser's kernel_family. Use an existing family "
                 "(attnkit::tiled_scores_family) or add a kernel_for specialisation (docs/design.md).");

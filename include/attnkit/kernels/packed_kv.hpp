@@ -5,10 +5,10 @@
 /// Packing once, before the parallel loop, lets every query block and every query head of a GQA group
 /// reuse the same copy, and makes any caller strides cost one pass.
 
-#include "attnkit/kernels/workspace.hpp"
 #include "attnkit/kernels/attention_problem.hpp"
 #include "attnkit/kernels/parallel_for.hpp"
 #include "attnkit/kernels/tile_shape.hpp"
+#include "attnkit/kernels/workspace.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -20,8 +20,10 @@ class packed_kv {
 public:
   packed_kv(attention_problem const& p, tile_shape const& tiles)
       : tiles_(tiles), dim_(p.qk_dim()), tile_count_((p.key_len() + tiles.cols - 1) / tiles.cols),
-        heads_(p.batch() * p.kv_heads()), k_(thread_workspace(heads_ * tile_count_ * (k_tile_size() + v_tile_size()))),
-        v_(k_ + heads_ * tile_count_ * k_tile_size()), v_finite_(static_cast<std::size_t>(heads_ * tile_count_), 1) {
+        heads_(p.batch() * p.kv_heads()),
+        k_(thread_workspace(heads_ * tile_count_ * (k_tile_size() + v_tile_size()))),
+        v_(k_ + heads_ * tile_count_ * k_tile_size()),
+        v_finite_(static_cast<std::size_t>(heads_ * tile_count_), 1) {
     parallel_for(heads_ * tile_count_, p.threads, [&](std::int64_t item, int) noexcept {
       std::int64_t const head = item / tile_count_;
       std::int64_t const tile = item % tile_count_;
@@ -30,16 +32,19 @@ public:
   }
 
   /// K^T of one tile: [D][cols], keys beyond Sk are zero.
-  float const* k_tile(std::int64_t batch, std::int64_t kv_heads, std::int64_t kv_head, std::int64_t tile) const noexcept {
+  float const* k_tile(std::int64_t batch, std::int64_t kv_heads, std::int64_t kv_head,
+                      std::int64_t tile) const noexcept {
     return k_ + ((batch * kv_heads + kv_head) * tile_count_ + tile) * k_tile_size();
   }
   /// V of one tile: [cols][v_cols], rows beyond Sk and columns beyond Dv are zero.
-  float const* v_tile(std::int64_t batch, std::int64_t kv_heads, std::int64_t kv_head, std::int64_t tile) const noexcept {
+  float const* v_tile(std::int64_t batch, std::int64_t kv_heads, std::int64_t kv_head,
+                      std::int64_t tile) const noexcept {
     return v_ + ((batch * kv_heads + kv_head) * tile_count_ + tile) * v_tile_size();
   }
 
   /// False when the tile's values hold a NaN or Inf (then a hidden key must be skipped, not weighted 0).
-  bool v_tile_finite(std::int64_t batch, std::int64_t kv_heads, std::int64_t kv_head, std::int64_t tile) const noexcept {
+  bool v_tile_finite(std::int64_t batch, std::int64_t kv_heads, std::int64_t kv_head,
+                     std::int64_t tile) const noexcept {
     return v_finite_[static_cast<std::size_t>((batch * kv_heads + kv_head) * tile_count_ + tile)] != 0;
   }
 
@@ -67,11 +72,14 @@ private:
     for (std::int64_t j0 = 0; j0 < tiles_.cols; j0 += group) {
       std::int64_t const n = std::clamp<std::int64_t>(count - j0, 0, group);
       float const* rows[group];
-      for (std::int64_t jj = 0; jj < n; ++jj) rows[jj] = p.k.pointer(b, h, first + j0 + jj, 0);
+      for (std::int64_t jj = 0; jj < n; ++jj)
+        rows[jj] = p.k.pointer(b, h, first + j0 + jj, 0);
       for (std::int64_t d = 0; d < dim_; ++d) {
         float* dst = kt + d * tiles_.cols + j0;
-        for (std::int64_t jj = 0; jj < n; ++jj) dst[jj] = rows[jj][d * ks];
-        for (std::int64_t jj = n; jj < group; ++jj) dst[jj] = 0.0f;
+        for (std::int64_t jj = 0; jj < n; ++jj)
+          dst[jj] = rows[jj][d * ks];
+        for (std::int64_t jj = n; jj < group; ++jj)
+          dst[jj] = 0.0f;
       }
     }
   }
@@ -95,7 +103,8 @@ private:
         }
         copied = dv;
       }
-      for (std::int64_t d = copied; d < tiles_.v_cols; ++d) dst[d] = 0.0f;
+      for (std::int64_t d = copied; d < tiles_.v_cols; ++d)
+        dst[d] = 0.0f;
     }
     return poison == 0.0f;
   }
@@ -104,8 +113,8 @@ private:
   std::int64_t dim_;
   std::int64_t tile_count_;
   std::int64_t heads_;
-  float* k_; // [B * Hkv][tiles][D][cols]
-  float* v_; // [B * Hkv][tiles][cols][v_cols]
+  float* k_;                            // [B * Hkv][tiles][D][cols]
+  float* v_;                            // [B * Hkv][tiles][cols][v_cols]
   std::vector<unsigned char> v_finite_; // one flag per tile; written by one thread each
 };
 

@@ -23,17 +23,18 @@ inline int resolve_thread_count(int requested) noexcept {
 /// Calls body(item, thread_index) for every item in [0, count). Items are handed out one at a time
 /// (causal blocks differ in cost); which thread runs an item never changes what it computes.
 /// `body` must not throw.
-template <class Body>
-void parallel_for(std::int64_t count, int threads, Body&& body) noexcept {
+template <class Body> void parallel_for(std::int64_t count, int threads, Body&& body) noexcept {
 #ifdef _OPENMP
   if (threads > 1 && count > 1) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (std::int64_t item = 0; item < count; ++item) body(item, omp_get_thread_num());
+    for (std::int64_t item = 0; item < count; ++item)
+      body(item, omp_get_thread_num());
     return;
   }
 #endif
   (void)threads;
-  for (std::int64_t item = 0; item < count; ++item) body(item, 0);
+  for (std::int64_t item = 0; item < count; ++item)
+    body(item, 0);
 }
 
 } // namespace attnkit::detail

@@ -27,12 +27,14 @@ tile_shape choose_tile_shape(std::int64_t q_len, std::int64_t qk_dim, std::int64
   constexpr auto nr = static_cast<std::int64_t>(blocking::columns);
   // Rows: 64 query rows make each packed key tile serve 64 x D FMAs per element loaded; the block's
   // Q (64 x D), scores (64 x cols) and output (64 x Dv) together stay under 200 KiB of the 1 MiB L2.
-  std::int64_t const rows = std::min<std::int64_t>(64 / mr * mr, round_up(std::max<std::int64_t>(q_len, 1), mr));
+  std::int64_t const rows =
+      std::min<std::int64_t>(64 / mr * mr, round_up(std::max<std::int64_t>(q_len, 1), mr));
   // Columns: one K^T panel (D x nr floats) of the score product and one V panel (cols x nr) of the
   // output product should fit the 32 KiB L1 with room for the broadcast operands.
   std::int64_t const v_cols = round_up(v_dim, nr);
   std::int64_t cols = 128;
-  if (qk_dim > 128) cols = 64;
+  if (qk_dim > 128)
+    cols = 64;
   return {rows, round_up(cols, nr), v_cols};
 }
 

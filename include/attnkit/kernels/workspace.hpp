@@ -14,7 +14,8 @@ namespace attnkit::detail {
 /// valid until its next call. Callers must not nest uses.
 inline float* thread_workspace(std::int64_t count) {
   thread_local aligned_buffer buffer;
-  if (buffer.size() < count) buffer = aligned_buffer(count, aligned_buffer::uninitialised);
+  if (buffer.size() < count)
+    buffer = aligned_buffer(count, aligned_buffer::uninitialised);
   return buffer.data();
 }
 

@@ -16,8 +16,10 @@ struct causal {
   }
 
   constexpr tile_kind classify(query_block const& block, key_range tile) const noexcept {
-    if (tile.begin > block.last_position()) return tile_kind::empty;
-    if (tile.end - 1 <= block.first_position()) return tile_kind::full;
+    if (tile.begin > block.last_position())
+      return tile_kind::empty;
+    if (tile.end - 1 <= block.first_position())
+      return tile_kind::full;
     return tile_kind::partial;
   }
 

@@ -10,12 +10,12 @@ namespace attnkit {
 /// `position(i)` among the keys (SEMANTICS.md, "Alignment"); masks and modifiers use that position.
 struct query_block {
   std::int64_t batch = 0;
-  std::int64_t head = 0;       ///< query head
-  std::int64_t q_heads = 1;    ///< Hq, for policies with per-head parameters
-  std::int64_t row_begin = 0;  ///< first query row (inclusive)
-  std::int64_t row_end = 0;    ///< last query row (exclusive)
-  std::int64_t q_len = 0;      ///< Sq
-  std::int64_t key_len = 0;    ///< Sk
+  std::int64_t head = 0;            ///< query head
+  std::int64_t q_heads = 1;         ///< Hq, for policies with per-head parameters
+  std::int64_t row_begin = 0;       ///< first query row (inclusive)
+  std::int64_t row_end = 0;         ///< last query row (exclusive)
+  std::int64_t q_len = 0;           ///< Sq
+  std::int64_t key_len = 0;         ///< Sk
   std::int64_t position_offset = 0; ///< Sk - Sq when bottom-right aligned, 0 when top-left
 
   constexpr std::int64_t position(std::int64_t row) const noexcept { return row + position_offset; }

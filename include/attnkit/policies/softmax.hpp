@@ -14,7 +14,6 @@
 
 namespace attnkit {
 
-
 /// w_ij = exp(s_ij - m_i) / l_i over the visible keys; LSE_i = m_i + log(l_i).
 /// A row with no visible key gives output 0 and LSE = -inf.
 struct softmax {
@@ -35,7 +34,8 @@ struct softmax {
     constexpr auto w = static_cast<std::int64_t>(simd::width<Arch>);
 
     batch running_max(-std::numeric_limits<float>::infinity());
-    for (std::int64_t j = 0; j < n; j += w) running_max = xsimd::max(running_max, batch::load_unaligned(scores + j));
+    for (std::int64_t j = 0; j < n; j += w)
+      running_max = xsimd::max(running_max, batch::load_unaligned(scores + j));
     float const new_max = std::max(state.max, simd::reduce_max<Arch>(running_max));
 
     if (new_max == -std::numeric_limits<float>::infinity()) {
@@ -45,7 +45,8 @@ struct softmax {
         has_nan = has_nan || std::isnan(scores[j]);
         scores[j] = 0.0f;
       }
-      if (has_nan) state.sum = std::numeric_limits<float>::quiet_NaN();
+      if (has_nan)
+        state.sum = std::numeric_limits<float>::quiet_NaN();
       return 1.0f;
     }
 
@@ -64,7 +65,8 @@ struct softmax {
 
   /// The output factor and LSE of a finished row.
   row_result finish_row(query_block const&, std::int64_t, row_state const& state) const noexcept {
-    if (state.sum == 0.0f) return {0.0f, -std::numeric_limits<float>::infinity()};
+    if (state.sum == 0.0f)
+      return {0.0f, -std::numeric_limits<float>::infinity()};
     return {1.0f / state.sum, state.max + std::log(state.sum)};
   }
 };

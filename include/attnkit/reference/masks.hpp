@@ -10,9 +10,13 @@
 namespace attnkit::reference {
 
 /// none: every key.
-inline bool visible(no_mask const&, pair_coords const&) { return true; }
+inline bool visible(no_mask const&, pair_coords const&) {
+  return true;
+}
 
 /// causal: j <= p(i).
-inline bool visible(causal const&, pair_coords const& c) { return c.key <= c.position; }
+inline bool visible(causal const&, pair_coords const& c) {
+  return c.key <= c.position;
+}
 
 } // namespace attnkit::reference

@@ -27,16 +27,19 @@ inline row_weights normalise(softmax const&, pair_coords const&, std::vector<dou
   for (std::size_t j = 0; j < scores.size(); ++j)
     if (is_visible[j]) {
       any = true;
-      if (scores[j] > max) max = scores[j];
+      if (scores[j] > max)
+        max = scores[j];
     }
-  if (!any) return out;
+  if (!any)
+    return out;
   double sum = 0.0;
   for (std::size_t j = 0; j < scores.size(); ++j)
     if (is_visible[j]) {
       out.weights[j] = std::exp(scores[j] - max);
       sum += out.weights[j];
     }
-  for (double& w : out.weights) w /= sum;
+  for (double& w : out.weights)
+    w /= sum;
   out.lse = max + std::log(sum);
   return out;
 }

@@ -42,7 +42,8 @@ using matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowM
 inline matrix head_matrix(tensor_view<float const> const& t, std::int64_t b, std::int64_t h) {
   matrix m(t.extent(2), t.extent(3));
   for (std::int64_t s = 0; s < t.extent(2); ++s)
-    for (std::int64_t d = 0; d < t.extent(3); ++d) m(s, d) = static_cast<double>(t(b, h, s, d));
+    for (std::int64_t d = 0; d < t.extent(3); ++d)
+      m(s, d) = static_cast<double>(t(b, h, s, d));
   return m;
 }
 
@@ -55,10 +56,15 @@ result attention(attnkit::attention<Normaliser, Mask, Modifiers...> const& attn,
   std::int64_t const batch = q.extent(0), q_heads = q.extent(1), q_len = q.extent(2), dim = q.extent(3);
   std::int64_t const kv_heads = k.extent(1), key_len = k.extent(2), v_dim = v.extent(3);
   auto const& options = attn.options();
-  double const scale = options.scale ? static_cast<double>(*options.scale) : 1.0 / std::sqrt(static_cast<double>(dim));
+  double const scale =
+      options.scale ? static_cast<double>(*options.scale) : 1.0 / std::sqrt(static_cast<double>(dim));
   std::int64_t const offset = options.align == alignment::bottom_right ? key_len - q_len : 0;
 
-  result r{batch, q_heads, q_len, v_dim, std::vector<double>(static_cast<std::size_t>(batch * q_heads * q_len * v_dim)),
+  result r{batch,
+           q_heads,
+           q_len,
+           v_dim,
+           std::vector<double>(static_cast<std::size_t>(batch * q_heads * q_len * v_dim)),
            std::vector<double>(static_cast<std::size_t>(batch * q_heads * q_len))};
   for (std::int64_t b = 0; b < batch; ++b)
     for (std::int64_t h = 0; h < q_heads; ++h) {
@@ -83,7 +89,8 @@ result attention(attnkit::attention<Normaliser, Mask, Modifiers...> const& attn,
         }
         pair_coords const row_coords{b, h, q_heads, i, i + offset, 0, q_len, key_len};
         row_weights const w = normalise(attn.normaliser(), row_coords, row, row_shown);
-        for (std::int64_t j = 0; j < key_len; ++j) weights(i, j) = w.weights[static_cast<std::size_t>(j)];
+        for (std::int64_t j = 0; j < key_len; ++j)
+          weights(i, j) = w.weights[static_cast<std::size_t>(j)];
         r.lse[static_cast<std::size_t>((b * q_heads + h) * q_len + i)] = w.lse;
       }
 
@@ -96,7 +103,8 @@ result attention(attnkit::attention<Normaliser, Mask, Modifiers...> const& attn,
         out = detail::matrix::Zero(q_len, v_dim);
         for (std::int64_t i = 0; i < q_len; ++i)
           for (std::int64_t j = 0; j < key_len; ++j)
-            if (shown[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)]) out.row(i) += weights(i, j) * vm.row(j);
+            if (shown[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)])
+              out.row(i) += weights(i, j) * vm.row(j);
       }
       for (std::int64_t i = 0; i < q_len; ++i)
         for (std::int64_t d = 0; d < v_dim; ++d)
