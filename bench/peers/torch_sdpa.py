@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import re
 import statistics
 import sys
 import time
+import warnings
 
 BATCH = 1
 HEADS = 8
@@ -71,12 +73,12 @@ def backend_info(torch) -> dict:
     # attn_mask / dropout; otherwise to the unfused math path. Ask the selector where possible.
     try:
         q = torch.randn(1, 1, 16, 64)
-        fn = getattr(torch._C, "_fused_sdp_choice", None)
+        fn = getattr(torch.ops.aten, "_fused_sdp_choice", None) or getattr(torch._C, "_fused_sdp_choice", None)
         if fn is not None:
             choice = int(fn(q, q, q, None, 0.0, True))
             names = {}
             try:
-                names = {int(b): b.name for b in torch.nn.attention.SDPBackend}  # type: ignore[attr-defined]
+                names = {int(b.value): n for n, b in torch.nn.attention.SDPBackend.__members__.items()}
             except Exception:
                 pass
             info["sdp_backend_choice"] = names.get(choice, str(choice))
@@ -125,6 +127,8 @@ def time_case(torch, sdpa, n: int, d: int, causal: bool, args) -> tuple[float, i
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    warnings.filterwarnings("ignore", message=".*NumPy.*")
+    os.environ.setdefault("KINETO_LOG_LEVEL", "5")  # quiet the profiler used by backend_info()
     try:
         import torch
     except ImportError:

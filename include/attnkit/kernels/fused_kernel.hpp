@@ -39,7 +39,12 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct f
     tile_shape const tiles = choose_tile_shape<Arch>(p.q_len(), p.qk_dim(), p.v_dim());
     packed_kv const kv(p, tiles);
 
-    std::vector<scratch> per_thread(static_cast<std::size_t>(p.threads));
+    std::int64_t const blocks_per_head = (p.q_len() + tiles.rows - 1) / tiles.rows;
+    std::int64_t const items = p.batch() * p.q_heads() * blocks_per_head;
+    // More threads than work items would only allocate idle scratch.
+    int const threads = static_cast<int>(std::min<std::int64_t>(p.threads, items));
+
+    std::vector<scratch> per_thread(static_cast<std::size_t>(threads));
     for (auto& s : per_thread) {
       s.q = aligned_buffer(tiles.rows * p.qk_dim());
       s.scores = aligned_buffer(tiles.rows * tiles.cols);
@@ -47,9 +52,7 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct f
       s.states.resize(static_cast<std::size_t>(tiles.rows));
     }
 
-    std::int64_t const blocks_per_head = (p.q_len() + tiles.rows - 1) / tiles.rows;
-    std::int64_t const items = p.batch() * p.q_heads() * blocks_per_head;
-    parallel_for(items, p.threads, [&](std::int64_t item, int thread) noexcept {
+    parallel_for(items, threads, [&](std::int64_t item, int thread) noexcept {
       // Later query blocks see more keys under causal masks: within a head, hand those out first. Heads
       // stay the outer order so that the threads share one head's packed K/V in cache (all heads'
       // together can exceed L3).
