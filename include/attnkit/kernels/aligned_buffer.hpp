@@ -9,21 +9,15 @@
 
 namespace attnkit::detail {
 
-/// An owning, zero-initialised float array aligned to 64 bytes (one cache line, one AVX-512 register).
+/// An owning, uninitialised float array aligned to 64 bytes (one cache line, one AVX-512 register).
 class aligned_buffer {
 public:
   static constexpr std::align_val_t alignment{64};
 
-  /// Tag for a buffer whose contents start undefined (the caller writes every element it reads).
-  static constexpr struct uninitialised_t {
-  } uninitialised{};
-
   aligned_buffer() = default;
-  explicit aligned_buffer(std::int64_t count) : aligned_buffer(count, uninitialised) {
-    for (std::int64_t i = 0; i < size_; ++i)
-      data_.get()[i] = 0.0f;
-  }
-  aligned_buffer(std::int64_t count, uninitialised_t)
+  /// `count` floats whose contents start undefined: callers write every element they read. (No loop
+  /// here on purpose: this file is not a template on the architecture, see docs/design.md.)
+  explicit aligned_buffer(std::int64_t count)
       : data_(count > 0 ? static_cast<float*>(
                               ::operator new(static_cast<std::size_t>(count) * sizeof(float), alignment))
                         : nullptr),

@@ -37,7 +37,7 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct f
     if (p.batch() == 0 || p.q_len() == 0)
       return;
     tile_shape const tiles = choose_tile_shape<Arch>(p.q_len(), p.qk_dim(), p.v_dim());
-    packed_kv const kv(p, tiles);
+    packed_kv<Arch> const kv(p, tiles);
 
     std::int64_t const blocks_per_head = (p.q_len() + tiles.rows - 1) / tiles.rows;
     std::int64_t const items = p.batch() * p.q_heads() * blocks_per_head;
@@ -79,7 +79,7 @@ private:
     bool v_finite;
   };
 
-  static void run_block(attention_problem const& p, tile_shape const& tiles, packed_kv const& kv,
+  static void run_block(attention_problem const& p, tile_shape const& tiles, packed_kv<Arch> const& kv,
                         query_block const& block, Normaliser const& normaliser, Mask const& mask,
                         std::tuple<Modifiers...> const& modifiers, scratch& s) noexcept {
     std::int64_t const rows = block.row_end - block.row_begin;
@@ -131,7 +131,7 @@ private:
     std::int64_t const dv = p.v_dim();
     for (std::int64_t r = 0; r < rows; ++r) {
       std::int64_t const i = block.row_begin + r;
-      row_result const result = normaliser.finish_row(block, i, s.states[static_cast<std::size_t>(r)]);
+      row_result const result = normaliser.template finish_row<Arch>(block, i, s.states[static_cast<std::size_t>(r)]);
       float* dst = p.o.pointer(block.batch, block.head, i, 0);
       float const* acc = s.out.data() + r * tiles.v_cols;
       // A row that saw nothing is exactly zero, even if a masked value was NaN.

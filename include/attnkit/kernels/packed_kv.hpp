@@ -16,12 +16,14 @@
 
 namespace attnkit::detail {
 
-class packed_kv {
+/// A template on the architecture, like everything a kernel reaches, so that copies compiled with
+/// different flags never merge at link time.
+template <class Arch> class packed_kv {
 public:
   packed_kv(attention_problem const& p, tile_shape const& tiles)
       : tiles_(tiles), dim_(p.qk_dim()), tile_count_((p.key_len() + tiles.cols - 1) / tiles.cols),
         heads_(p.batch() * p.kv_heads()),
-        k_(thread_workspace(heads_ * tile_count_ * (k_tile_size() + v_tile_size()))),
+        k_(thread_workspace<Arch>(heads_ * tile_count_ * (k_tile_size() + v_tile_size()))),
         v_(k_ + heads_ * tile_count_ * k_tile_size()),
         v_finite_(static_cast<std::size_t>(heads_ * tile_count_), 1) {
     parallel_for(heads_ * tile_count_, p.threads, [&](std::int64_t item, int) noexcept {

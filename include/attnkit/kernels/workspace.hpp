@@ -11,11 +11,12 @@
 namespace attnkit::detail {
 
 /// At least `count` floats of uninitialised, 64-byte aligned memory, private to the calling thread and
-/// valid until its next call. Callers must not nest uses.
-inline float* thread_workspace(std::int64_t count) {
+/// valid until its next call. Callers must not nest uses. A template on the architecture, like
+/// everything a kernel reaches.
+template <class Arch> float* thread_workspace(std::int64_t count) {
   thread_local aligned_buffer buffer;
   if (buffer.size() < count)
-    buffer = aligned_buffer(count, aligned_buffer::uninitialised);
+    buffer = aligned_buffer(count);
   return buffer.data();
 }
 

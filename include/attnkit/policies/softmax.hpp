@@ -64,6 +64,7 @@ struct softmax {
   }
 
   /// The output factor and LSE of a finished row.
+  template <class Arch>
   row_result finish_row(query_block const&, std::int64_t, row_state const& state) const noexcept {
     if (state.sum == 0.0f)
       return {0.0f, -std::numeric_limits<float>::infinity()};
