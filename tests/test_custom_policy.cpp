@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 namespace user {
 
 /// Only keys whose index has the same parity as the query's position are visible.
@@ -19,6 +21,26 @@ struct same_parity {
   }
   bool visible(attnkit::query_block const& b, std::int64_t row, std::int64_t key) const {
     return (b.position(row) - key) % 2 == 0;
+  }
+};
+
+/// The last `width` keys up to the query's position: exercises key ranges that start after 0 and tiles
+/// that are empty, partial and full.
+struct trailing_window {
+  std::int64_t width = 1;
+  attnkit::key_range keys(attnkit::query_block const& b) const {
+    return {std::clamp<std::int64_t>(b.first_position() - width + 1, 0, b.key_len),
+            std::clamp<std::int64_t>(b.last_position() + 1, 0, b.key_len)};
+  }
+  attnkit::tile_kind classify(attnkit::query_block const& b, attnkit::key_range t) const {
+    if (t.begin > b.last_position() || t.end - 1 < b.first_position() - width + 1)
+      return attnkit::tile_kind::empty;
+    if (t.end - 1 <= b.first_position() && t.begin >= b.last_position() - width + 1)
+      return attnkit::tile_kind::full;
+    return attnkit::tile_kind::partial;
+  }
+  bool visible(attnkit::query_block const& b, std::int64_t row, std::int64_t key) const {
+    return key <= b.position(row) && key > b.position(row) - width;
   }
 };
 
@@ -36,6 +58,9 @@ struct head_bias {
 bool visible(same_parity const&, attnkit::reference::pair_coords const& c) {
   return (c.position - c.key) % 2 == 0;
 }
+bool visible(trailing_window const& m, attnkit::reference::pair_coords const& c) {
+  return c.key <= c.position && c.position - c.key < m.width;
+}
 double modify(head_bias const& m, attnkit::reference::pair_coords const& c, double s) {
   return s + static_cast<double>(m.bias) * static_cast<double>(c.head);
 }
@@ -49,4 +74,14 @@ TEST_CASE("custom policies: a user mask and modifier match the reference", "[cus
       .batch = 2, .q_heads = 4, .kv_heads = 2, .q_len = 70, .key_len = 150, .dim = 32, .v_dim = 16};
   attnkit::test::for_each_arch(
       [&](auto arch) { attnkit::test::check_random_case<decltype(arch)>(attn, s, 42); });
+}
+
+TEST_CASE("custom policies: a mask whose key range starts after key 0", "[custom]") {
+  std::int64_t const width = GENERATE(1, 5, 37, 100, 300);
+  attnkit::attention<attnkit::softmax, user::trailing_window> const attn{{}, {}, {.width = width}};
+  attnkit::test::case_shape const s{
+      .batch = 1, .q_heads = 2, .kv_heads = 1, .q_len = 200, .key_len = 333, .dim = 16, .v_dim = 8};
+  INFO("width " << width);
+  attnkit::test::for_each_arch(
+      [&](auto arch) { attnkit::test::check_random_case<decltype(arch)>(attn, s, 43); });
 }
