@@ -38,7 +38,8 @@ def main():
     context, rows = load_bench(args.results)
     peers = {}
     if args.peers:
-        for p in json.load(open(args.peers)):
+        data = json.load(open(args.peers))
+        for p in data["benchmarks"] if isinstance(data, dict) else data:
             peers[(p["N"], p["D"], p["causal"], p["threads"])] = p["gflops"]
 
     keys = sorted({k[1:] for k in rows})
