@@ -143,9 +143,10 @@ private:
 } // namespace detail
 
 /// Best FP32 FMA rate over `repeats` runs of about `seconds_per_repeat` each, in GFLOP/s, on `threads`
-/// threads, each running fma_chains<Arch> independent chains.
+/// threads, each running fma_chains<Arch> independent chains. Many short runs: on a shared machine the
+/// best one is the one no other tenant disturbed.
 template <class Arch>
-double probe_fma_peak_gflops(int threads, int repeats = 6, double seconds_per_repeat = 0.015) {
+double probe_fma_peak_gflops(int threads, int repeats = 20, double seconds_per_repeat = 0.01) {
   auto const chains = std::make_index_sequence<detail::fma_chains<Arch>>{};
   auto run = [&](std::int64_t iterations) {
     return detail::timed_parallel(
