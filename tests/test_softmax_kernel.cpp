@@ -108,3 +108,24 @@ TEST_CASE("softmax kernel: custom scale", "[kernel][softmax]") {
   attnkit::test::check_random_case<xsimd::default_arch>(causal_attention{{.scale = scale}}, s, 1100);
   attnkit::test::check_random_case<xsimd::default_arch>(full_attention{{.scale = scale}}, s, 1101);
 }
+
+TEST_CASE("softmax kernel: inputs with zero strides (one K/V row broadcast to every head)",
+          "[kernel][softmax][layout]") {
+  // K and V hold one head; views with head stride 0 present it as 4 KV heads.
+  attnkit::test::tensor q(2, 8, 50, 16), k(2, 1, 90, 16), v(2, 1, 90, 12), o(2, 8, 50, 12);
+  attnkit::test::fill_normal(q, 1200);
+  attnkit::test::fill_normal(k, 1201);
+  attnkit::test::fill_normal(v, 1202);
+  auto const broadcast = [](attnkit::test::tensor& t) {
+    auto const one = t.cview();
+    return attnkit::tensor_view<float const>(one.data(), {t.b, 4, t.s, t.d},
+                                             {one.stride(0), 0, one.stride(2), 1});
+  };
+  causal_attention const attn{};
+  auto const kb = broadcast(k), vb = broadcast(v);
+  auto const ref = attnkit::reference::attention(attn, q.cview(), kb, vb);
+  attnkit::test::for_each_arch([&](auto arch) {
+    attn.run_on<decltype(arch)>(q.cview(), kb, vb, o.view(), {});
+    attnkit::test::check_against_reference(ref, vb, o.view());
+  });
+}
