@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -99,4 +100,12 @@ TEST_CASE("validation: outputs must not alias inputs or themselves", "[validatio
   auto const x = attnkit::bhsd<float const>(qkv.data(), 2, 4, 8, 16);
   std::vector<float> out(2 * 4 * 8 * 16);
   CHECK_NOTHROW(attn(x, x, x, attnkit::bhsd(out.data(), 2, 4, 8, 16)));
+}
+
+TEST_CASE("validation: a non-finite scale is rejected", "[validation]") {
+  buffers b;
+  float const bad = GENERATE(std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity());
+  attnkit::attention<attnkit::softmax> const scaled{{.scale = bad}};
+  CHECK_THROWS_WITH(scaled(b.qv(), b.kv(), b.vv(), b.ov()),
+                    Contains("attention_options.scale must be finite"));
 }

@@ -81,6 +81,8 @@ public:
   void run_on(tensor_view<float const> q, tensor_view<float const> k, tensor_view<float const> v,
               tensor_view<float> o, tensor_view<float, 3> lse, run_options run = {}) const {
     validate_attention_args(q, k, v, o, lse);
+    if (options_.scale && !std::isfinite(*options_.scale))
+      detail::fail("attention_options.scale must be finite, got " + std::to_string(*options_.scale));
     if (run.threads < 0)
       detail::fail("run_options.threads must be >= 0, got " + std::to_string(run.threads));
     detail::attention_problem const problem{
