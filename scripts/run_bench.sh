@@ -2,7 +2,7 @@
 # The attnkit benchmark command: builds the `native` preset's attnkit_bench (Release, -march=native) and runs it,
 # writing Google Benchmark JSON to bench-results.json in the repository root.
 #
-# Usage: scripts/run_bench.sh [benchmark flags...]   e.g. scripts/run_bench.sh --benchmark_filter=BM_Prefill
+# Usage: scripts/run_bench.sh [benchmark flags...]   e.g. scripts/run_bench.sh --benchmark_filter=BM_Softmax
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
