@@ -27,8 +27,6 @@ struct attention_problem {
   std::int64_t key_len() const noexcept { return k.extent(2); }
   std::int64_t qk_dim() const noexcept { return q.extent(3); }
   std::int64_t v_dim() const noexcept { return v.extent(3); }
-  /// KV head read by query head h (grouped-query attention).
-  std::int64_t kv_head_of(std::int64_t h) const noexcept { return h / (q_heads() / kv_heads()); }
 };
 
 } // namespace attnkit::detail

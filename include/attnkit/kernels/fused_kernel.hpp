@@ -37,12 +37,12 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct f
     if (p.batch() == 0 || p.q_len() == 0)
       return;
     tile_shape const tiles = choose_tile_shape<Arch>(p.q_len(), p.qk_dim(), p.v_dim());
-    packed_kv<Arch> const kv(p, tiles);
-
+    std::int64_t const kv_total = p.batch() * p.kv_heads();
+    std::int64_t const group = p.q_heads() / p.kv_heads();
     std::int64_t const blocks_per_head = (p.q_len() + tiles.rows - 1) / tiles.rows;
-    std::int64_t const items = p.batch() * p.q_heads() * blocks_per_head;
     // More threads than work items would only allocate idle scratch.
-    int const threads = static_cast<int>(std::min<std::int64_t>(p.threads, items));
+    int const threads =
+        static_cast<int>(std::min<std::int64_t>(p.threads, kv_total * group * blocks_per_head));
 
     std::vector<scratch> per_thread(static_cast<std::size_t>(threads));
     for (auto& s : per_thread) {
@@ -52,23 +52,31 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct f
       s.states.resize(static_cast<std::size_t>(tiles.rows));
     }
 
-    parallel_for(items, threads, [&](std::int64_t item, int thread) noexcept {
-      // Later query blocks see more keys under causal masks: within a head, hand those out first. Heads
-      // stay the outer order so that the threads share one head's packed K/V in cache (all heads'
-      // together can exceed L3).
-      std::int64_t const block_index = blocks_per_head - 1 - item % blocks_per_head;
-      std::int64_t const head = item / blocks_per_head;
-      query_block const block{.batch = head / p.q_heads(),
-                              .head = head % p.q_heads(),
-                              .q_heads = p.q_heads(),
-                              .row_begin = block_index * tiles.rows,
-                              .row_end = std::min(p.q_len(), (block_index + 1) * tiles.rows),
-                              .q_len = p.q_len(),
-                              .key_len = p.key_len(),
-                              .position_offset = p.position_offset};
-      run_block(p, tiles, kv, block, normaliser, mask, modifiers,
-                per_thread[static_cast<std::size_t>(thread)]);
-    });
+    // KV heads are packed and used a chunk at a time, so the packed copy is still in cache when the
+    // query blocks read it, and memory stays bounded whatever the batch and head count.
+    std::int64_t const per_head = std::max<std::int64_t>(1, packed_kv<Arch>::floats_per_head(p, tiles));
+    std::int64_t const chunk = std::clamp<std::int64_t>(packing_budget_floats / per_head, 1, kv_total);
+    packed_kv<Arch> kv(p, tiles, chunk);
+    for (std::int64_t first = 0; first < kv_total; first += chunk) {
+      std::int64_t const held = std::min(chunk, kv_total - first);
+      kv.pack(p, first, held);
+      parallel_for(held * group * blocks_per_head, threads, [&](std::int64_t item, int thread) noexcept {
+        // Later query blocks see more keys under causal masks: within a head, hand those out first.
+        std::int64_t const block_index = blocks_per_head - 1 - item % blocks_per_head;
+        std::int64_t const kv_head = first + item / blocks_per_head / group; // batch * Hkv + KV head
+        std::int64_t const q_head = kv_head % p.kv_heads() * group + item / blocks_per_head % group;
+        query_block const block{.batch = kv_head / p.kv_heads(),
+                                .head = q_head,
+                                .q_heads = p.q_heads(),
+                                .row_begin = block_index * tiles.rows,
+                                .row_end = std::min(p.q_len(), (block_index + 1) * tiles.rows),
+                                .q_len = p.q_len(),
+                                .key_len = p.key_len(),
+                                .position_offset = p.position_offset};
+        run_block(p, tiles, kv, kv_head, block, normaliser, mask, modifiers,
+                  per_thread[static_cast<std::size_t>(thread)]);
+      });
+    }
   }
 
 private:
@@ -80,13 +88,12 @@ private:
   };
 
   static void run_block(attention_problem const& p, tile_shape const& tiles, packed_kv<Arch> const& kv,
-                        query_block const& block, Normaliser const& normaliser, Mask const& mask,
-                        std::tuple<Modifiers...> const& modifiers, scratch& s) noexcept {
+                        std::int64_t kv_head, query_block const& block, Normaliser const& normaliser,
+                        Mask const& mask, std::tuple<Modifiers...> const& modifiers, scratch& s) noexcept {
     std::int64_t const rows = block.row_end - block.row_begin;
     std::int64_t const padded_rows =
         round_up(rows, static_cast<std::int64_t>(simd::register_blocking<Arch>::rows));
     std::int64_t const dim = p.qk_dim();
-    std::int64_t const kv_head = p.kv_head_of(block.head);
 
     // ---- Load the query block, scaled, into [rows][D]; padding rows are zero ----
     for (std::int64_t r = 0; r < padded_rows; ++r) {
@@ -119,10 +126,9 @@ private:
         tile_kind const kind = mask.classify(block, tile_keys);
         if (kind == tile_kind::empty)
           continue;
-        tile_operands const operands{kv.k_tile(block.batch, p.kv_heads(), kv_head, tile) + skip,
-                                     kv.v_tile(block.batch, p.kv_heads(), kv_head, tile) +
-                                         skip * tiles.v_cols,
-                                     kv.v_tile_finite(block.batch, p.kv_heads(), kv_head, tile)};
+        tile_operands const operands{kv.k_tile(kv_head, tile) + skip,
+                                     kv.v_tile(kv_head, tile) + skip * tiles.v_cols,
+                                     kv.v_tile_finite(kv_head, tile)};
         process_tile(p, tiles, block, tile_keys, kind, operands, normaliser, mask, modifiers, padded_rows, s);
       }
     }
@@ -131,7 +137,8 @@ private:
     std::int64_t const dv = p.v_dim();
     for (std::int64_t r = 0; r < rows; ++r) {
       std::int64_t const i = block.row_begin + r;
-      row_result const result = normaliser.template finish_row<Arch>(block, i, s.states[static_cast<std::size_t>(r)]);
+      row_result const result =
+          normaliser.template finish_row<Arch>(block, i, s.states[static_cast<std::size_t>(r)]);
       float* dst = p.o.pointer(block.batch, block.head, i, 0);
       float const* acc = s.out.data() + r * tiles.v_cols;
       // A row that saw nothing is exactly zero, even if a masked value was NaN.

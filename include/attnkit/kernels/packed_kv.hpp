@@ -2,8 +2,8 @@
 /// \file
 /// K and V copied once per call into the layouts the micro-kernel reads: K transposed in tiles
 /// ([D][cols] per tile, so the score product loads keys as vectors) and V with Dv padded.
-/// Packing once, before the parallel loop, lets every query block and every query head of a GQA group
-/// reuse the same copy, and makes any caller strides cost one pass.
+/// Packing once per KV head lets every query block and every query head of a GQA group reuse the same
+/// copy, and makes any caller strides cost one pass.
 
 #include "attnkit/kernels/attention_problem.hpp"
 #include "attnkit/kernels/parallel_for.hpp"
@@ -16,53 +16,64 @@
 
 namespace attnkit::detail {
 
+/// Holds the packed K/V of a run of consecutive KV heads (flattened as batch * Hkv + head) at a time.
 /// A template on the architecture, like everything a kernel reaches, so that copies compiled with
 /// different flags never merge at link time.
 template <class Arch> class packed_kv {
 public:
-  packed_kv(attention_problem const& p, tile_shape const& tiles)
+  /// Room for `capacity` KV heads.
+  packed_kv(attention_problem const& p, tile_shape const& tiles, std::int64_t capacity)
       : tiles_(tiles), dim_(p.qk_dim()), tile_count_((p.key_len() + tiles.cols - 1) / tiles.cols),
-        heads_(p.batch() * p.kv_heads()),
-        k_(thread_workspace<Arch>(heads_ * tile_count_ * (k_tile_size() + v_tile_size()))),
-        v_(k_ + heads_ * tile_count_ * k_tile_size()),
-        v_finite_(static_cast<std::size_t>(heads_ * tile_count_), 1) {
-    parallel_for(heads_ * tile_count_, p.threads, [&](std::int64_t item, int) noexcept {
-      std::int64_t const head = item / tile_count_;
-      std::int64_t const tile = item % tile_count_;
-      pack_tile(p, head / p.kv_heads(), head % p.kv_heads(), tile);
+        k_(thread_workspace<Arch>(capacity * floats_per_head())),
+        v_(k_ + capacity * tile_count_ * k_tile_size()),
+        v_finite_(static_cast<std::size_t>(capacity * tile_count_), 1) {}
+
+  /// Floats one KV head takes once packed.
+  static std::int64_t floats_per_head(attention_problem const& p, tile_shape const& tiles) noexcept {
+    std::int64_t const tile_count = (p.key_len() + tiles.cols - 1) / tiles.cols;
+    return tile_count * tiles.cols * (p.qk_dim() + tiles.v_cols);
+  }
+
+  /// Packs KV heads [first, first + count) in parallel, replacing what was held.
+  void pack(attention_problem const& p, std::int64_t first, std::int64_t count) noexcept {
+    first_ = first;
+    parallel_for(count * tile_count_, p.threads, [&](std::int64_t item, int) noexcept {
+      std::int64_t const head = first + item / tile_count_;
+      pack_tile(p, head / p.kv_heads(), head % p.kv_heads(), item % tile_count_);
     });
   }
 
-  /// K^T of one tile: [D][cols], keys beyond Sk are zero.
-  float const* k_tile(std::int64_t batch, std::int64_t kv_heads, std::int64_t kv_head,
-                      std::int64_t tile) const noexcept {
-    return k_ + ((batch * kv_heads + kv_head) * tile_count_ + tile) * k_tile_size();
+  /// K^T of one tile of a held head (`head` = batch * Hkv + KV head): [D][cols], keys beyond Sk zero.
+  float const* k_tile(std::int64_t head, std::int64_t tile) const noexcept {
+    return k_ + slot(head, tile) * k_tile_size();
   }
-  /// V of one tile: [cols][v_cols], rows beyond Sk and columns beyond Dv are zero.
-  float const* v_tile(std::int64_t batch, std::int64_t kv_heads, std::int64_t kv_head,
-                      std::int64_t tile) const noexcept {
-    return v_ + ((batch * kv_heads + kv_head) * tile_count_ + tile) * v_tile_size();
+  /// V of one tile of a held head: [cols][v_cols], rows beyond Sk and columns beyond Dv zero.
+  float const* v_tile(std::int64_t head, std::int64_t tile) const noexcept {
+    return v_ + slot(head, tile) * v_tile_size();
   }
-
   /// False when the tile's values hold a NaN or Inf (then a hidden key must be skipped, not weighted 0).
-  bool v_tile_finite(std::int64_t batch, std::int64_t kv_heads, std::int64_t kv_head,
-                     std::int64_t tile) const noexcept {
-    return v_finite_[static_cast<std::size_t>((batch * kv_heads + kv_head) * tile_count_ + tile)] != 0;
+  bool v_tile_finite(std::int64_t head, std::int64_t tile) const noexcept {
+    return v_finite_[static_cast<std::size_t>(slot(head, tile))] != 0;
   }
 
 private:
+  std::int64_t floats_per_head() const noexcept { return tile_count_ * (k_tile_size() + v_tile_size()); }
+  std::int64_t slot(std::int64_t head, std::int64_t tile) const noexcept {
+    return (head - first_) * tile_count_ + tile;
+  }
   std::int64_t k_tile_size() const noexcept { return dim_ * tiles_.cols; }
   std::int64_t v_tile_size() const noexcept { return tiles_.cols * tiles_.v_cols; }
 
   void pack_tile(attention_problem const& p, std::int64_t b, std::int64_t h, std::int64_t tile) noexcept {
     std::int64_t const first = tile * tiles_.cols;
     std::int64_t const count = std::min(tiles_.cols, p.key_len() - first);
-    float* kt = k_ + ((b * p.kv_heads() + h) * tile_count_ + tile) * k_tile_size();
-    float* vt = v_ + ((b * p.kv_heads() + h) * tile_count_ + tile) * v_tile_size();
+    std::int64_t const at = slot(b * p.kv_heads() + h, tile);
+    float* kt = k_ + at * k_tile_size();
+    float* vt = v_ + at * v_tile_size();
     // Every element is written, padding included: the buffer is reused between calls.
     pack_keys_transposed(p, b, h, first, count, kt);
     bool const finite = pack_values(p, b, h, first, count, vt);
-    v_finite_[static_cast<std::size_t>((b * p.kv_heads() + h) * tile_count_ + tile)] = finite ? 1 : 0;
+    v_finite_[static_cast<std::size_t>(at)] = finite ? 1 : 0;
   }
 
   /// kt[d][j] = k[first + j][d]. Sixteen keys at a time: each write is one 64-byte line of kt and the
@@ -114,9 +125,9 @@ private:
   tile_shape tiles_;
   std::int64_t dim_;
   std::int64_t tile_count_;
-  std::int64_t heads_;
-  float* k_;                            // [B * Hkv][tiles][D][cols]
-  float* v_;                            // [B * Hkv][tiles][cols][v_cols]
+  std::int64_t first_ = 0;              // first KV head held
+  float* k_;                            // [held heads][tiles][D][cols]
+  float* v_;                            // [held heads][tiles][cols][v_cols]
   std::vector<unsigned char> v_finite_; // one flag per tile; written by one thread each
 };
 

@@ -13,6 +13,10 @@ inline constexpr std::int64_t round_up(std::int64_t x, std::int64_t multiple) no
   return (x + multiple - 1) / multiple * multiple;
 }
 
+/// Packed K/V kept in flight at once: half of the 32 MiB L3, so that a chunk of KV heads packed just
+/// before use is still in L3 when its query blocks read it (and memory stays bounded for big batches).
+inline constexpr std::int64_t packing_budget_floats = (std::int64_t{16} << 20) / 4;
+
 /// A query block of `rows` rows meets key tiles of `cols` keys; `v_cols` is Dv padded for the micro-kernel.
 struct tile_shape {
   std::int64_t rows = 0;
