@@ -17,9 +17,14 @@
 #include <cstdint>
 #include <limits>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 namespace attnkit::detail {
+
+/// How kernels take a policy: empty ones by value, others by reference. GCC 12 reports an empty
+/// object passed by const& as "may be used uninitialized" (it has no byte that was ever written).
+template <class Policy> using policy_arg = std::conditional_t<std::is_empty_v<Policy>, Policy, Policy const&>;
 
 template <class Arch, class Normaliser, class Mask, class... Modifiers> struct fused_kernel {
   using row_state = typename Normaliser::row_state;
@@ -32,8 +37,8 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct f
     std::vector<row_state> states;
   };
 
-  static void run(attention_problem const& p, Normaliser const& normaliser, Mask const& mask,
-                  std::tuple<Modifiers...> const& modifiers) {
+  static void run(attention_problem const& p, policy_arg<Normaliser> normaliser, policy_arg<Mask> mask,
+                  policy_arg<std::tuple<Modifiers...>> modifiers) {
     if (p.batch() == 0 || p.q_len() == 0)
       return;
     tile_shape const tiles = choose_tile_shape<Arch>(p.q_len(), p.qk_dim(), p.v_dim());
@@ -88,8 +93,9 @@ private:
   };
 
   static void run_block(attention_problem const& p, tile_shape const& tiles, packed_kv<Arch> const& kv,
-                        std::int64_t kv_head, query_block const& block, Normaliser const& normaliser,
-                        Mask const& mask, std::tuple<Modifiers...> const& modifiers, scratch& s) noexcept {
+                        std::int64_t kv_head, query_block const& block, policy_arg<Normaliser> normaliser,
+                        policy_arg<Mask> mask, policy_arg<std::tuple<Modifiers...>> modifiers,
+                        scratch& s) noexcept {
     std::int64_t const rows = block.row_end - block.row_begin;
     std::int64_t const padded_rows =
         round_up(rows, static_cast<std::int64_t>(simd::register_blocking<Arch>::rows));
@@ -151,8 +157,8 @@ private:
 
   static void process_tile(attention_problem const& p, tile_shape const& tiles, query_block const& block,
                            key_range tile_keys, tile_kind kind, tile_operands const& operands,
-                           Normaliser const& normaliser, Mask const& mask,
-                           std::tuple<Modifiers...> const& modifiers, std::int64_t padded_rows,
+                           policy_arg<Normaliser> normaliser, policy_arg<Mask> mask,
+                           policy_arg<std::tuple<Modifiers...>> modifiers, std::int64_t padded_rows,
                            scratch& s) noexcept {
     std::int64_t const rows = block.row_end - block.row_begin;
     std::int64_t const count = tile_keys.end - tile_keys.begin;
