@@ -109,3 +109,12 @@ TEST_CASE("validation: a non-finite scale is rejected", "[validation]") {
   CHECK_THROWS_WITH(scaled(b.qv(), b.kv(), b.vv(), b.ov()),
                     Contains("attention_options.scale must be finite"));
 }
+
+TEST_CASE("validation: extents whose size overflows 64 bits", "[validation]") {
+  buffers b;
+  std::int64_t const huge = std::int64_t{1} << 40;
+  CHECK_THROWS_WITH(attn(attnkit::bhsd(b.q.data(), huge, huge, 8, 16), b.kv(), b.vv(), b.ov()),
+                    Contains("q has extents and strides whose element count or extent in memory overflows"));
+  attnkit::tensor_view<float const> const far(b.k.data(), {2, 2, 10, 16}, {0, 0, std::int64_t{1} << 62, 1});
+  CHECK_THROWS_WITH(attn(b.qv(), far, b.vv(), b.ov()), Contains("k has extents and strides"));
+}

@@ -43,10 +43,11 @@ public:
 
   /// Number of elements (the product of the extents).
   constexpr index_type size() const noexcept {
-    index_type n = 1;
+    // Unsigned, so that absurd extents wrap instead of overflowing; validation rejects them anyway.
+    std::uint64_t n = 1;
     for (auto e : extents_)
-      n *= e;
-    return n;
+      n *= static_cast<std::uint64_t>(e);
+    return static_cast<index_type>(n);
   }
 
   /// Pointer to the element at the given indices.
@@ -67,10 +68,10 @@ public:
   /// Strides of a densely packed row-major array of these extents.
   static constexpr extents_type row_major_strides(extents_type const& extents) noexcept {
     extents_type strides{};
-    index_type running = 1;
+    std::uint64_t running = 1; // unsigned: wraps rather than overflows for absurd extents
     for (std::size_t d = Rank; d-- > 0;) {
-      strides[d] = running;
-      running *= extents[d];
+      strides[d] = static_cast<index_type>(running);
+      running *= static_cast<std::uint64_t>(extents[d]);
     }
     return strides;
   }
@@ -93,7 +94,12 @@ constexpr tensor_view<T, 4> bhsd(T* data, std::int64_t batch, std::int64_t heads
 template <class T>
 constexpr tensor_view<T, 4> bshd(T* data, std::int64_t batch, std::int64_t seq, std::int64_t heads,
                                  std::int64_t dim) noexcept {
-  return tensor_view<T, 4>(data, {batch, heads, seq, dim}, {seq * heads * dim, dim, heads * dim, 1});
+  // Unsigned products: absurd sizes wrap (and fail validation) instead of overflowing.
+  auto const row =
+      static_cast<std::int64_t>(static_cast<std::uint64_t>(heads) * static_cast<std::uint64_t>(dim));
+  auto const item =
+      static_cast<std::int64_t>(static_cast<std::uint64_t>(seq) * static_cast<std::uint64_t>(row));
+  return tensor_view<T, 4>(data, {batch, heads, seq, dim}, {item, dim, row, 1});
 }
 
 /// View of a log-sum-exp buffer laid out as [batch, heads, seq].

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -47,8 +48,24 @@ template <class T, std::size_t Rank> void check_view(tensor_view<T, Rank> const&
       fail(std::string(name) + ".stride(" + std::to_string(d) + ") must be >= 0, got " +
            std::to_string(view.stride(d)));
   }
-  if (view.size() > 0 && view.data() == nullptr)
-    fail(std::string(name) + " has " + std::to_string(view.size()) + " elements but a null data pointer");
+  // Element count and largest offset must fit in 64 bits (and the offset in bytes in the address space),
+  // or every later index computation overflows.
+  std::int64_t count = 1, reach = 0;
+  bool overflow = false;
+  for (std::size_t d = 0; d < Rank; ++d) {
+    std::int64_t step = 0;
+    overflow = overflow || __builtin_mul_overflow(count, view.extent(d), &count);
+    overflow =
+        overflow || (view.extent(d) > 0 && __builtin_mul_overflow(view.extent(d) - 1, view.stride(d), &step));
+    overflow = overflow || __builtin_add_overflow(reach, step, &reach);
+  }
+  overflow =
+      overflow || reach > std::numeric_limits<std::int64_t>::max() / static_cast<std::int64_t>(sizeof(T));
+  if (overflow)
+    fail(std::string(name) +
+         " has extents and strides whose element count or extent in memory overflows 64 bits");
+  if (count > 0 && view.data() == nullptr)
+    fail(std::string(name) + " has " + std::to_string(count) + " elements but a null data pointer");
 }
 
 /// True when no two index tuples of the view address the same element (required of outputs).
