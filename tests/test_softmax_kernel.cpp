@@ -133,8 +133,8 @@ TEST_CASE("softmax kernel: inputs with zero strides (one K/V row broadcast to ev
 TEST_CASE("softmax kernel: KV heads packed and used in several chunks", "[kernel][softmax][long]") {
   // One KV head of Sk = 4097, D = Dv = 256 packs to about 8 MiB, more than half the packing budget, so
   // the 2 x 4 KV heads go through one at a time; GQA puts two query heads on each.
-  case_shape const s{.batch = 2, .q_heads = 8, .kv_heads = 4, .q_len = 65, .key_len = 4097, .dim = 256,
-                     .v_dim = 256};
+  case_shape const s{
+      .batch = 2, .q_heads = 8, .kv_heads = 4, .q_len = 65, .key_len = 4097, .dim = 256, .v_dim = 256};
   attnkit::test::check_random_case<xsimd::default_arch>(causal_attention{}, s, 1300, 2);
   attnkit::test::check_random_case<xsimd::default_arch>(full_attention{}, s, 1301, 2);
 }
