@@ -24,7 +24,7 @@ public:
   /// Room for `capacity` KV heads.
   packed_kv(attention_problem const& p, tile_shape const& tiles, std::int64_t capacity)
       : tiles_(tiles), dim_(p.qk_dim()), tile_count_((p.key_len() + tiles.cols - 1) / tiles.cols),
-        k_(thread_workspace<Arch>(capacity * floats_per_head())),
+        k_(thread_workspace<Arch>(capacity * floats_per_head(p, tiles))),
         v_(k_ + capacity * tile_count_ * k_tile_size()),
         v_finite_(static_cast<std::size_t>(capacity * tile_count_), 1) {}
 
@@ -57,7 +57,6 @@ public:
   }
 
 private:
-  std::int64_t floats_per_head() const noexcept { return tile_count_ * (k_tile_size() + v_tile_size()); }
   std::int64_t slot(std::int64_t head, std::int64_t tile) const noexcept {
     return (head - first_) * tile_count_ + tile;
   }
