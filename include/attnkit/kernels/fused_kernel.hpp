@@ -147,9 +147,9 @@ private:
           normaliser.template finish_row<Arch>(block, i, s.states[static_cast<std::size_t>(r)]);
       float* dst = p.o.pointer(block.batch, block.head, i, 0);
       float const* acc = s.out.data() + r * tiles.v_cols;
-      // A row that saw nothing is exactly zero, even if a masked value was NaN.
+      // A row that saw nothing has acc = 0 (hidden non-finite values never enter it) and scale 0.
       for (std::int64_t d = 0; d < dv; ++d)
-        dst[d * p.o.stride(3)] = result.output_scale == 0.0f ? 0.0f : acc[d] * result.output_scale;
+        dst[d * p.o.stride(3)] = acc[d] * result.output_scale;
       if (p.lse.data() != nullptr)
         p.lse(block.batch, block.head, i) = result.lse;
     }
