@@ -15,7 +15,9 @@ namespace user {
 
 /// Only keys whose index has the same parity as the query's position are visible.
 struct same_parity {
-  attnkit::key_range keys(attnkit::query_block const& b) const { return {0, b.key_len}; }
+  attnkit::key_range next_keys(attnkit::query_block const& b, std::int64_t from) const {
+    return {from, b.key_len};
+  }
   attnkit::tile_kind classify(attnkit::query_block const&, attnkit::key_range) const {
     return attnkit::tile_kind::partial;
   }
@@ -28,8 +30,8 @@ struct same_parity {
 /// that are empty, partial and full.
 struct trailing_window {
   std::int64_t width = 1;
-  attnkit::key_range keys(attnkit::query_block const& b) const {
-    return {std::clamp<std::int64_t>(b.first_position() - width + 1, 0, b.key_len),
+  attnkit::key_range next_keys(attnkit::query_block const& b, std::int64_t from) const {
+    return {std::max(from, b.first_position() - width + 1),
             std::clamp<std::int64_t>(b.last_position() + 1, 0, b.key_len)};
   }
   attnkit::tile_kind classify(attnkit::query_block const& b, attnkit::key_range t) const {
@@ -44,9 +46,35 @@ struct trailing_window {
   }
 };
 
+/// Keys in stripes: visible iff (key / width) is even. Its runs are the stripes, several per packed tile,
+/// starting anywhere inside a micro-kernel panel: exercises the kernel's run walk.
+struct stripes {
+  std::int64_t width = 1;
+  attnkit::key_range next_keys(attnkit::query_block const&, std::int64_t from) const {
+    std::int64_t stripe = from / width;
+    if (stripe % 2 != 0)
+      ++stripe;
+    std::int64_t const begin = std::max(from, stripe * width);
+    return {begin, (stripe + 1) * width};
+  }
+  attnkit::tile_kind classify(attnkit::query_block const&, attnkit::key_range t) const {
+    bool any = false, all = true;
+    for (std::int64_t j = t.begin; j < t.end; ++j) {
+      bool const shown = (j / width) % 2 == 0;
+      any = any || shown;
+      all = all && shown;
+    }
+    return all ? attnkit::tile_kind::full : any ? attnkit::tile_kind::partial : attnkit::tile_kind::empty;
+  }
+  bool visible(attnkit::query_block const&, std::int64_t, std::int64_t key) const {
+    return (key / width) % 2 == 0;
+  }
+};
+
 /// Adds `bias` times the query head index to every score.
 struct head_bias {
   float bias = 0.0f;
+  template <class Arch>
   void modify_row(attnkit::query_block const& b, std::int64_t, std::int64_t, float* scores,
                   std::int64_t n) const {
     for (std::int64_t j = 0; j < n; ++j)
@@ -60,6 +88,9 @@ bool visible(same_parity const&, attnkit::reference::pair_coords const& c) {
 }
 bool visible(trailing_window const& m, attnkit::reference::pair_coords const& c) {
   return c.key <= c.position && c.position - c.key < m.width;
+}
+bool visible(stripes const& m, attnkit::reference::pair_coords const& c) {
+  return (c.key / m.width) % 2 == 0;
 }
 double modify(head_bias const& m, attnkit::reference::pair_coords const& c, double s) {
   return s + static_cast<double>(m.bias) * static_cast<double>(c.head);
@@ -84,4 +115,14 @@ TEST_CASE("custom policies: a mask whose key range starts after key 0", "[custom
   INFO("width " << width);
   attnkit::test::for_each_arch(
       [&](auto arch) { attnkit::test::check_random_case<decltype(arch)>(attn, s, 43); });
+}
+
+TEST_CASE("custom policies: a mask with many runs of keys per tile", "[custom]") {
+  std::int64_t const width = GENERATE(1, 3, 5, 17, 40, 64, 129);
+  attnkit::attention<attnkit::softmax, user::stripes> const attn{{}, {}, {.width = width}};
+  attnkit::test::case_shape const s{
+      .batch = 1, .q_heads = 2, .kv_heads = 1, .q_len = 70, .key_len = 300, .dim = 16, .v_dim = 8};
+  INFO("width " << width);
+  attnkit::test::for_each_arch(
+      [&](auto arch) { attnkit::test::check_random_case<decltype(arch)>(attn, s, 44); });
 }

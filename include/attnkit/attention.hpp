@@ -34,10 +34,10 @@ template <class Normaliser = softmax, class Mask = no_mask, class... Modifiers> 
   static_assert(
       mask_policy<Mask>,
       "attnkit::attention: the second template argument must be a mask policy such as attnkit::causal "
-      "(it needs keys(), classify() and visible(); see docs/design.md).");
+      "(it needs next_keys(), classify() and visible(); see docs/design.md).");
   static_assert((score_modifier<Modifiers> && ...),
                 "attnkit::attention: every template argument after the mask must be a score modifier "
-                "(it needs modify_row(); see docs/design.md).");
+                "(it needs a modify_row<Arch>() template; see docs/design.md).");
 
 public:
   using normaliser_type = Normaliser;
@@ -85,6 +85,16 @@ public:
       detail::fail("attention_options.scale must be finite, got " + std::to_string(*options_.scale));
     if (run.threads < 0)
       detail::fail("run_options.threads must be >= 0, got " + std::to_string(run.threads));
+    call_shape const shape{.batch = q.extent(0),
+                           .q_heads = q.extent(1),
+                           .kv_heads = k.extent(1),
+                           .q_len = q.extent(2),
+                           .key_len = k.extent(2),
+                           .qk_dim = q.extent(3),
+                           .v_dim = v.extent(3)};
+    validate_policy(normaliser_, shape);
+    validate_policy(mask_, shape);
+    std::apply([&](auto const&... m) { (validate_policy(m, shape), ...); }, modifiers_);
     detail::attention_problem const problem{
         .q = q,
         .k = k,

@@ -1,4 +1,4 @@
-// Must not compile: a type without keys/classify/visible where the mask goes.
+// Must not compile: a type without next_keys/classify/visible where the mask goes.
 #include <attnkit/attnkit.hpp>
 struct not_a_mask {};
 attnkit::attention<attnkit::softmax, not_a_mask> attn{};

@@ -85,11 +85,15 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct f
   }
 
 private:
-  /// Packed K^T and V of one key tile.
-  struct tile_operands {
-    float const* k;
-    float const* v;
-    bool v_finite;
+  /// The part of one packed key tile that a run of keys covers. The score product starts at a whole
+  /// micro-kernel panel (K^T columns are vector lanes), so `lead` columns before the run's first key are
+  /// computed and then hidden; the output product starts exactly at the run (V rows need no alignment).
+  struct tile_span {
+    float const* k;        // K^T columns from the panel-aligned start: [D][cols] leading dimension
+    float const* v;        // V rows from the run's first key: [count][v_cols]
+    std::int64_t lead = 0; // hidden columns before first_key
+    key_range keys;        // the keys of the run in this tile, [first, first + count)
+    bool v_finite = true;  // the packed tile's values hold no NaN or Inf
   };
 
   static void run_block(attention_problem const& p, tile_shape const& tiles, packed_kv<Arch> const& kv,
@@ -118,25 +122,32 @@ private:
     for (std::int64_t r = 0; r < rows; ++r)
       s.states[static_cast<std::size_t>(r)] = row_state{};
 
-    // ---- Walk the key tiles the mask allows ----
-    key_range const keys = mask.keys(block);
-    if (!keys.empty()) {
-      constexpr auto nr = static_cast<std::int64_t>(simd::register_blocking<Arch>::columns);
-      for (std::int64_t tile = keys.begin / tiles.cols; tile * tiles.cols < keys.end; ++tile) {
-        // The tile, clipped to the keys the block can see (rounded out to whole micro-kernel panels at the
-        // start), so that the causal diagonal costs only the keys left of it.
+    // ---- Walk the runs of keys the mask allows, each in pieces of at most one packed tile ----
+    constexpr auto nr = static_cast<std::int64_t>(simd::register_blocking<Arch>::columns);
+    std::int64_t from = 0;
+    while (from < p.key_len()) {
+      key_range const run = mask.next_keys(block, from);
+      std::int64_t const run_begin = std::max(run.begin, from); // a run never goes back
+      std::int64_t const run_end = std::min(run.end, p.key_len());
+      if (run_end <= run_begin)
+        break;
+      for (std::int64_t first = run_begin; first < run_end;) {
+        std::int64_t const tile = first / tiles.cols;
         std::int64_t const tile_first = tile * tiles.cols;
-        std::int64_t const skip = std::max<std::int64_t>(0, keys.begin - tile_first) / nr * nr;
-        key_range const tile_keys{tile_first + skip,
-                                  std::min({p.key_len(), tile_first + tiles.cols, keys.end})};
-        tile_kind const kind = mask.classify(block, tile_keys);
+        std::int64_t const panel_first = tile_first + (first - tile_first) / nr * nr;
+        key_range const keys{first, std::min(tile_first + tiles.cols, run_end)};
+        first = keys.end;
+        tile_kind const kind = mask.classify(block, keys);
         if (kind == tile_kind::empty)
           continue;
-        tile_operands const operands{kv.k_tile(kv_head, tile) + skip,
-                                     kv.v_tile(kv_head, tile) + skip * tiles.v_cols,
-                                     kv.v_tile_finite(kv_head, tile)};
-        process_tile(p, tiles, block, tile_keys, kind, operands, normaliser, mask, modifiers, padded_rows, s);
+        tile_span const span{.k = kv.k_tile(kv_head, tile) + (panel_first - tile_first),
+                             .v = kv.v_tile(kv_head, tile) + (keys.begin - tile_first) * tiles.v_cols,
+                             .lead = keys.begin - panel_first,
+                             .keys = keys,
+                             .v_finite = kv.v_tile_finite(kv_head, tile)};
+        process_tile(p, tiles, block, span, kind, normaliser, mask, modifiers, padded_rows, s);
       }
+      from = run_end;
     }
 
     // ---- Normalise and store ----
@@ -156,33 +167,38 @@ private:
   }
 
   static void process_tile(attention_problem const& p, tile_shape const& tiles, query_block const& block,
-                           key_range tile_keys, tile_kind kind, tile_operands const& operands,
-                           policy_arg<Normaliser> normaliser, policy_arg<Mask> mask,
-                           policy_arg<std::tuple<Modifiers...>> modifiers, std::int64_t padded_rows,
-                           scratch& s) noexcept {
+                           tile_span const& span, tile_kind kind, policy_arg<Normaliser> normaliser,
+                           policy_arg<Mask> mask, policy_arg<std::tuple<Modifiers...>> modifiers,
+                           std::int64_t padded_rows, scratch& s) noexcept {
     std::int64_t const rows = block.row_end - block.row_begin;
-    std::int64_t const count = tile_keys.end - tile_keys.begin;
+    std::int64_t const count = span.keys.end - span.keys.begin;
     std::int64_t const cols = tiles.cols; // leading dimension of the packed K^T tile and of the scores
-    // Columns computed: the tile's keys rounded up to whole micro-kernel panels; the rest are -inf.
+    // Columns computed: lead + count rounded up to whole micro-kernel panels; all but the run's are -inf.
     std::int64_t const active =
-        round_up(count, static_cast<std::int64_t>(simd::register_blocking<Arch>::columns));
+        round_up(span.lead + count, static_cast<std::int64_t>(simd::register_blocking<Arch>::columns));
     float* scores = s.scores.data();
 
     // ---- S = (scale Q) K^T ----
-    simd::block_product<Arch, false>(padded_rows, active, p.qk_dim(), s.q.data(), p.qk_dim(), operands.k,
-                                     cols, scores, cols);
+    simd::block_product<Arch, false>(padded_rows, active, p.qk_dim(), s.q.data(), p.qk_dim(), span.k, cols,
+                                     scores, cols);
 
     // ---- Modifiers, mask, then the normaliser's weights, row by row ----
     constexpr float masked = -std::numeric_limits<float>::infinity();
     for (std::int64_t r = 0; r < rows; ++r) {
       std::int64_t const i = block.row_begin + r;
       float* row = scores + r * cols;
-      std::apply([&](auto const&... m) { (m.modify_row(block, i, tile_keys.begin, row, count), ...); },
-                 modifiers);
+      float* live = row + span.lead;
+      std::apply(
+          [&](auto const&... m) {
+            (m.template modify_row<Arch>(block, i, span.keys.begin, live, count), ...);
+          },
+          modifiers);
       if (kind == tile_kind::partial)
         for (std::int64_t j = 0; j < count; ++j)
-          row[j] = mask.visible(block, i, tile_keys.begin + j) ? row[j] : masked;
-      for (std::int64_t j = count; j < active; ++j)
+          live[j] = mask.visible(block, i, span.keys.begin + j) ? live[j] : masked;
+      for (std::int64_t j = 0; j < span.lead; ++j)
+        row[j] = masked;
+      for (std::int64_t j = span.lead + count; j < active; ++j)
         row[j] = masked;
 
       float const rescale =
@@ -194,22 +210,23 @@ private:
       }
     }
 
-    // ---- O += P V ----
-    if (kind == tile_kind::partial && !operands.v_finite) {
+    // ---- O += P V, over the run's keys only ----
+    float const* weights = scores + span.lead;
+    if (kind == tile_kind::partial && !span.v_finite) {
       // 0 * NaN is NaN: a hidden key with a non-finite value must be skipped, not weighted by 0.
       for (std::int64_t r = 0; r < rows; ++r) {
         float* acc = s.out.data() + r * tiles.v_cols;
         for (std::int64_t j = 0; j < count; ++j) {
-          if (!mask.visible(block, block.row_begin + r, tile_keys.begin + j))
+          if (!mask.visible(block, block.row_begin + r, span.keys.begin + j))
             continue;
-          float const w = scores[r * cols + j];
+          float const w = weights[r * cols + j];
           for (std::int64_t d = 0; d < tiles.v_cols; ++d)
-            acc[d] += w * operands.v[j * tiles.v_cols + d];
+            acc[d] += w * span.v[j * tiles.v_cols + d];
         }
       }
       return;
     }
-    simd::block_product<Arch, true>(padded_rows, tiles.v_cols, count, scores, cols, operands.v, tiles.v_cols,
+    simd::block_product<Arch, true>(padded_rows, tiles.v_cols, count, weights, cols, span.v, tiles.v_cols,
                                     s.out.data(), tiles.v_cols);
   }
 };

@@ -11,8 +11,8 @@ namespace attnkit {
 /// Key j is visible to query row i iff j <= p(i) (SEMANTICS.md). The alignment that defines p(i) is an
 /// `attention_options` setting, so the same mask serves prefill (top-left or Sq == Sk) and decode.
 struct causal {
-  constexpr key_range keys(query_block const& block) const noexcept {
-    return {0, std::clamp<std::int64_t>(block.last_position() + 1, 0, block.key_len)};
+  constexpr key_range next_keys(query_block const& block, std::int64_t from) const noexcept {
+    return {from, std::clamp<std::int64_t>(block.last_position() + 1, 0, block.key_len)};
   }
 
   constexpr tile_kind classify(query_block const& block, key_range tile) const noexcept {
