@@ -37,4 +37,15 @@ template <class Arch, class F> inline void map_row(float* values, std::int64_t n
     values[j + t] = tail[static_cast<std::size_t>(t)];
 }
 
+/// values[0, n) += addends[0, n), a register at a time, then the tail one by one.
+template <class Arch> inline void add_row(float* values, float const* addends, std::int64_t n) noexcept {
+  using batch = float_batch<Arch>;
+  constexpr auto w = static_cast<std::int64_t>(width<Arch>);
+  std::int64_t j = 0;
+  for (; j + w <= n; j += w)
+    (batch::load_unaligned(values + j) + batch::load_unaligned(addends + j)).store_unaligned(values + j);
+  for (; j < n; ++j)
+    values[j] += addends[j];
+}
+
 } // namespace attnkit::simd

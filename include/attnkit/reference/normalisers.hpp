@@ -30,7 +30,7 @@ inline row_weights normalise(softmax const&, pair_coords const&, std::vector<dou
       if (scores[j] > max)
         max = scores[j];
     }
-  if (!any)
+  if (!any || max == -std::numeric_limits<double>::infinity()) // nothing visible, or only -inf scores
     return out;
   double sum = 0.0;
   for (std::size_t j = 0; j < scores.size(); ++j)

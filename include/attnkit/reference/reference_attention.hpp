@@ -6,6 +6,7 @@
 
 #include "attnkit/attention.hpp"
 #include "attnkit/reference/masks.hpp"
+#include "attnkit/reference/modifiers.hpp"
 #include "attnkit/reference/normalisers.hpp"
 #include "attnkit/reference/pair_coords.hpp"
 #include "attnkit/tensor_view.hpp"

@@ -1,0 +1,39 @@
+#pragma once
+// The core's odd sizes for Sq and Sk, both alignments, GQA and two batch entries: the grid every policy's
+// kernel-vs-reference test runs on.
+
+#include "run_case.hpp"
+
+#include <attnkit/options.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdint>
+
+namespace attnkit::test {
+
+constexpr std::array<std::int64_t, 6> odd_sizes{1, 7, 63, 64, 65, 257};
+constexpr std::array<std::int64_t, 4> grid_dims{16, 64, 80, 128};
+
+/// Runs `make(Sq, Sk, options)`'s attention on every (Sq, Sk) of odd_sizes, both alignments, every arch.
+template <class MakeAttention> void check_every_size(MakeAttention const& make, std::uint32_t seed) {
+  for (std::int64_t q_len : odd_sizes)
+    for (std::int64_t key_len : odd_sizes)
+      for (alignment align : {alignment::bottom_right, alignment::top_left}) {
+        auto const pick = static_cast<std::size_t>(q_len * 7 + key_len);
+        case_shape const s{.batch = 2,
+                           .q_heads = 4,
+                           .kv_heads = 2,
+                           .q_len = q_len,
+                           .key_len = key_len,
+                           .dim = grid_dims[pick % grid_dims.size()],
+                           .v_dim = grid_dims[(pick + 1) % grid_dims.size()]};
+        INFO("Sq " << q_len << " Sk " << key_len << " D " << s.dim << " Dv " << s.v_dim
+                   << (align == alignment::top_left ? " top-left" : " bottom-right"));
+        auto const attn = make(q_len, key_len, attnkit::attention_options{.align = align});
+        attnkit::test::check_random_case_every_arch(attn, s, seed);
+      }
+}
+
+} // namespace attnkit::test
