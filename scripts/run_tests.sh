@@ -22,8 +22,8 @@ for stage in "${stages[@]}"; do
   case "$stage" in
     native | baseline | dev) ;;
     aarch64)
-      # The cross compiler brings the AArch64 glibc and libstdc++ under /usr/aarch64-linux-gnu. It pulls in libgomp
-      # as well; naming it keeps the stage on the threaded (OpenMP) kernel. qemu-user provides qemu-aarch64.
+      # The cross compiler brings the AArch64 glibc and libstdc++ under /usr/aarch64-linux-gnu. It pulls in
+      # libgomp as well; naming it keeps the stage on the threaded (OpenMP) kernel. qemu-user: qemu-aarch64.
       extra_packages=(g++-aarch64-linux-gnu libgomp1-arm64-cross qemu-user)
       ;;
     -h | --help)
