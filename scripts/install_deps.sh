@@ -2,9 +2,13 @@
 # Installs the Debian (bookworm) packages attnkit needs to build, test and benchmark, if any is missing.
 # Used by scripts/run_tests.sh and scripts/run_bench.sh; safe to run on its own. Needs root or sudo only when
 # something is missing.
+#
+# Usage: scripts/install_deps.sh [package]...
+#   Extra Debian packages are checked and installed the same way (run_tests.sh passes the AArch64 cross compiler
+#   and qemu-user for its aarch64 stage).
 set -euo pipefail
 
-packages=(cmake g++ make libeigen3-dev libxsimd-dev catch2 libbenchmark-dev)
+packages=(cmake g++ make libeigen3-dev libxsimd-dev catch2 libbenchmark-dev "$@")
 
 missing=()
 for pkg in "${packages[@]}"; do

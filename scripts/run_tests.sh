@@ -1,25 +1,33 @@
 #!/usr/bin/env bash
-# The attnkit test command: builds and tests three configurations with CMake workflow presets.
+# The attnkit test command: builds and tests four configurations with CMake workflow presets.
 #   native    Release, -march=native            (cmake --workflow --preset native)
 #   baseline  Release, no -march (SSE2 x86-64), no OpenMP (serial)   (cmake --workflow --preset baseline)
 #   dev       Debug, ASan+UBSan, -march=native   (cmake --workflow --preset dev)
+#   aarch64   Release, AArch64 NEON cross-built with Debian's aarch64-linux-gnu-g++, unit tests run under
+#             qemu-aarch64 (cmake --workflow --preset aarch64)
 #
-# Usage: scripts/run_tests.sh [native|baseline|dev]...   (default: all three, in that order)
+# Usage: scripts/run_tests.sh [native|baseline|dev|aarch64]...   (default: all four, in that order)
 # Build and test parallelism (2 jobs) comes from CMakePresets.json.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-all_stages=(native baseline dev)
+all_stages=(native baseline dev aarch64)
 stages=("$@")
 if ((${#stages[@]} == 0)); then
   stages=("${all_stages[@]}")
 fi
+extra_packages=()
 for stage in "${stages[@]}"; do
   case "$stage" in
     native | baseline | dev) ;;
+    aarch64)
+      # The cross compiler brings the AArch64 glibc and libstdc++ under /usr/aarch64-linux-gnu. It pulls in
+      # libgomp as well; naming it keeps the stage on the threaded (OpenMP) kernel. qemu-user: qemu-aarch64.
+      extra_packages=(g++-aarch64-linux-gnu libgomp1-arm64-cross qemu-user)
+      ;;
     -h | --help)
-      sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -29,7 +37,7 @@ for stage in "${stages[@]}"; do
   esac
 done
 
-scripts/install_deps.sh
+scripts/install_deps.sh "${extra_packages[@]}"
 
 start=$SECONDS
 for stage in "${stages[@]}"; do

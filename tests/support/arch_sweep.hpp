@@ -19,11 +19,13 @@ template <class Arch, class Check> void run_if_usable(Check& check) {
   }
 }
 
-/// Calls check(Arch{}) for AVX-512, AVX2+FMA and SSE2 where compiled and runnable.
+/// Calls check(Arch{}) for AVX-512, AVX2+FMA, SSE2 (x86-64) and NEON (AArch64) where compiled and
+/// runnable. Each build compiles only its own family: the others are not `supported()` and do nothing.
 template <class Check> void for_each_arch(Check&& check) {
   run_if_usable<xsimd::avx512bw>(check);
   run_if_usable<xsimd::fma3<xsimd::avx2>>(check);
   run_if_usable<xsimd::sse2>(check);
+  run_if_usable<xsimd::neon64>(check);
 }
 
 } // namespace attnkit::test
