@@ -106,16 +106,20 @@ private:
   std::chrono::steady_clock::time_point start_;
 };
 
-/// Sets FLOP/s (rate over the measured real time) and peak_pct (100 * achieved / the FP32 FMA peak probed
-/// at start-up for this case's thread count; 0 when that count was not probed).
-inline void set_flop_counters(benchmark::State& state, attention_case const& c, double loop_seconds) {
-  double const flops = c.flops();
+/// Sets FLOP/s (`flops` per call, as a rate over the measured real time) and peak_pct (100 * achieved / the
+/// FP32 FMA peak probed at start-up for `threads`; 0 when that count was not probed).
+inline void set_flop_counters(benchmark::State& state, double flops, int threads, double loop_seconds) {
   double const achieved =
       loop_seconds > 0 ? flops * static_cast<double>(state.iterations()) / loop_seconds : 0.0;
   // Wall-clock rate: a CPU-time rate would count only the calling thread's time.
   state.counters["FLOP/s"] = benchmark::Counter(achieved);
-  double const peak = measured_peaks().fma_flops_for(c.threads);
+  double const peak = measured_peaks().fma_flops_for(threads);
   state.counters["peak_pct"] = benchmark::Counter(peak > 0 ? 100.0 * achieved / peak : 0.0);
+}
+
+/// The same for a dense (or causal) case: its useful FLOPs.
+inline void set_flop_counters(benchmark::State& state, attention_case const& c, double loop_seconds) {
+  set_flop_counters(state, c.flops(), c.threads, loop_seconds);
 }
 
 } // namespace attnkit_bench
