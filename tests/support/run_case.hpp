@@ -18,41 +18,44 @@ struct case_shape {
   std::int64_t row_pad = 0;
 };
 
+/// Random q, k, v of a shape (N(0, 1) from `seed`), and a fresh output and LSE (filled with 123) per run.
+struct random_case {
+  case_shape s;
+  tensor q, k, v;
+  random_case(case_shape const& shape, std::uint32_t seed)
+      : s(shape), q(s.batch, s.q_heads, s.q_len, s.dim, s.mem, s.row_pad),
+        k(s.batch, s.kv_heads, s.key_len, s.dim, s.mem, s.row_pad),
+        v(s.batch, s.kv_heads, s.key_len, s.v_dim, s.mem, s.row_pad) {
+    fill_normal(q, seed);
+    fill_normal(k, seed + 1);
+    fill_normal(v, seed + 2);
+  }
+
+  /// Runs `attn` on `Arch` and checks o and lse against `ref`.
+  template <class Arch, class Attention>
+  void run_and_check(Attention const& attn, reference::result const& ref, int threads = 0) {
+    tensor o(s.batch, s.q_heads, s.q_len, s.v_dim, s.mem, s.row_pad);
+    std::vector<float> lse_buf(static_cast<std::size_t>(s.batch * s.q_heads * s.q_len), 123.0f);
+    auto const lse = bhs(lse_buf.data(), s.batch, s.q_heads, s.q_len);
+    attn.template run_on<Arch>(q.cview(), k.cview(), v.cview(), o.view(), lse,
+                               run_options{.threads = threads});
+    check_against_reference(ref, v.cview(), o.view(), lse);
+  }
+};
+
 /// Runs `attn` on `Arch` with random inputs of `shape` and checks o and lse against the fp64 reference.
 template <class Arch, class Attention>
 void check_random_case(Attention const& attn, case_shape const& s, std::uint32_t seed, int threads = 0) {
-  tensor q(s.batch, s.q_heads, s.q_len, s.dim, s.mem, s.row_pad);
-  tensor k(s.batch, s.kv_heads, s.key_len, s.dim, s.mem, s.row_pad);
-  tensor v(s.batch, s.kv_heads, s.key_len, s.v_dim, s.mem, s.row_pad);
-  tensor o(s.batch, s.q_heads, s.q_len, s.v_dim, s.mem, s.row_pad);
-  fill_normal(q, seed);
-  fill_normal(k, seed + 1);
-  fill_normal(v, seed + 2);
-  std::vector<float> lse_buf(static_cast<std::size_t>(s.batch * s.q_heads * s.q_len), 123.0f);
-  auto const lse = bhs(lse_buf.data(), s.batch, s.q_heads, s.q_len);
-
-  attn.template run_on<Arch>(q.cview(), k.cview(), v.cview(), o.view(), lse, run_options{.threads = threads});
-  auto const ref = reference::attention(attn, q.cview(), k.cview(), v.cview());
-  check_against_reference(ref, v.cview(), o.view(), lse);
+  random_case c(s, seed);
+  c.run_and_check<Arch>(attn, reference::attention(attn, c.q.cview(), c.k.cview(), c.v.cview()), threads);
 }
 
 /// The same check on every architecture the binary and the CPU have, with the reference computed once.
 template <class Attention>
 void check_random_case_every_arch(Attention const& attn, case_shape const& s, std::uint32_t seed) {
-  tensor q(s.batch, s.q_heads, s.q_len, s.dim, s.mem, s.row_pad);
-  tensor k(s.batch, s.kv_heads, s.key_len, s.dim, s.mem, s.row_pad);
-  tensor v(s.batch, s.kv_heads, s.key_len, s.v_dim, s.mem, s.row_pad);
-  fill_normal(q, seed);
-  fill_normal(k, seed + 1);
-  fill_normal(v, seed + 2);
-  auto const ref = reference::attention(attn, q.cview(), k.cview(), v.cview());
-  for_each_arch([&](auto arch) {
-    tensor o(s.batch, s.q_heads, s.q_len, s.v_dim, s.mem, s.row_pad);
-    std::vector<float> lse_buf(static_cast<std::size_t>(s.batch * s.q_heads * s.q_len), 123.0f);
-    auto const lse = bhs(lse_buf.data(), s.batch, s.q_heads, s.q_len);
-    attn.template run_on<decltype(arch)>(q.cview(), k.cview(), v.cview(), o.view(), lse);
-    check_against_reference(ref, v.cview(), o.view(), lse);
-  });
+  random_case c(s, seed);
+  auto const ref = reference::attention(attn, c.q.cview(), c.k.cview(), c.v.cview());
+  for_each_arch([&](auto arch) { c.run_and_check<decltype(arch)>(attn, ref); });
 }
 
 } // namespace attnkit::test
