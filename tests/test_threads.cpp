@@ -6,14 +6,48 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 using attnkit::test::tensor;
 
-TEMPLATE_TEST_CASE("threads: output and LSE do not depend on the thread count", "[threads]", attnkit::no_mask,
-                   attnkit::causal) {
-  attnkit::attention<attnkit::softmax, TestType> const attn{};
+namespace {
+
+/// Every mask and modifier, so that each combination is checked for thread-count invariance.
+using windowed = attnkit::attention<attnkit::softmax, attnkit::sink_window, attnkit::softcap, attnkit::alibi>;
+using documents =
+    attnkit::attention<attnkit::softmax, attnkit::visible_if_all<attnkit::document, attnkit::causal>,
+                       attnkit::key_bias>;
+using neighbours =
+    attnkit::attention<attnkit::softmax,
+                       attnkit::visible_if_any<attnkit::neighbourhood, attnkit::sliding_window>>;
+
+template <class Attention> Attention make_attention() {
+  if constexpr (std::is_same_v<Attention, windowed>) {
+    return windowed({}, {}, attnkit::sink_window::causal(3, 40), attnkit::softcap(4.0f), {});
+  } else if constexpr (std::is_same_v<Attention, documents>) {
+    using mask = attnkit::visible_if_all<attnkit::document, attnkit::causal>;
+    std::vector<std::int32_t> q_ids(300), k_ids(333);
+    for (std::size_t i = 0; i < q_ids.size(); ++i)
+      q_ids[i] = static_cast<std::int32_t>((i + 33) / 70);
+    for (std::size_t j = 0; j < k_ids.size(); ++j)
+      k_ids[j] = static_cast<std::int32_t>(j / 70);
+    return documents({}, {}, mask(attnkit::document(q_ids, k_ids), {}), attnkit::key_bias::first_key({1.0f}));
+  } else if constexpr (std::is_same_v<Attention, neighbours>) {
+    return neighbours({}, {}, {attnkit::neighbourhood(31), attnkit::sliding_window(0, 0, 1)});
+  } else {
+    return Attention{};
+  }
+}
+
+} // namespace
+
+TEMPLATE_TEST_CASE("threads: output and LSE do not depend on the thread count", "[threads]",
+                   attnkit::attention<attnkit::softmax>,
+                   (attnkit::attention<attnkit::softmax, attnkit::causal>), windowed, documents, neighbours) {
+  TestType const attn = make_attention<TestType>();
   tensor q(2, 4, 300, 64), k(2, 2, 333, 64), v(2, 2, 333, 48);
   attnkit::test::fill_normal(q, 21);
   attnkit::test::fill_normal(k, 22);

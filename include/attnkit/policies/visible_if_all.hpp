@@ -26,7 +26,8 @@ template <class... Masks> class visible_if_all {
 
 public:
   visible_if_all() = default;
-  explicit visible_if_all(Masks... masks) : masks_(std::move(masks)...) {}
+  // Not explicit: `{document(ids), causal{}}` builds one in place.
+  visible_if_all(Masks... masks) : masks_(std::move(masks)...) {}
 
   std::tuple<Masks...> const& masks() const noexcept { return masks_; }
 

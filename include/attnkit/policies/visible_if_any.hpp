@@ -23,7 +23,8 @@ template <class... Masks> class visible_if_any {
 
 public:
   visible_if_any() = default;
-  explicit visible_if_any(Masks... masks) : masks_(std::move(masks)...) {}
+  // Not explicit: `{mask_a, mask_b}` builds one in place.
+  visible_if_any(Masks... masks) : masks_(std::move(masks)...) {}
 
   std::tuple<Masks...> const& masks() const noexcept { return masks_; }
 
