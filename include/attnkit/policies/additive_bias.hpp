@@ -26,11 +26,6 @@ public:
 
   tensor_view<float const> const& bias() const noexcept { return bias_; }
 
-  /// bias(b, h, i, j) with broadcast dimensions read at index 0.
-  float at(std::int64_t b, std::int64_t h, std::int64_t i, std::int64_t j) const noexcept {
-    return *pointer(b, h, i, j);
-  }
-
   /// Every extent must be 1 or the call's; strides must be >= 0 and the data non-null.
   void validate(call_shape const& s) const {
     std::array<std::int64_t, 4> const want{s.batch, s.q_heads, s.q_len, s.key_len};
@@ -62,6 +57,7 @@ public:
   }
 
 private:
+  /// Address of bias(b, h, i, j), broadcast dimensions read at index 0.
   float const* pointer(std::int64_t b, std::int64_t h, std::int64_t i, std::int64_t j) const noexcept {
     auto index = [&](std::size_t d, std::int64_t x) { return bias_.extent(d) == 1 ? 0 : x; };
     return bias_.pointer(index(0, b), index(1, h), index(2, i), index(3, j));
