@@ -1,5 +1,6 @@
 // Results are bitwise identical for every thread count.
 
+#include "support/random_layout.hpp"
 #include "support/random_tensor.hpp"
 
 #include <attnkit/attnkit.hpp>
@@ -23,6 +24,14 @@ using documents =
 using neighbours =
     attnkit::attention<attnkit::softmax,
                        attnkit::visible_if_any<attnkit::neighbourhood, attnkit::sliding_window>>;
+using sparse =
+    attnkit::attention<attnkit::softmax, attnkit::block_sparse<attnkit::causal>, attnkit::additive_bias>;
+
+/// A [1, 1, 1, Sk] bias for the sparse case, alive for the whole test run.
+attnkit::tensor_view<float const> key_padding_bias() {
+  static std::vector<float> const bias(333, 0.5f);
+  return attnkit::bhsd(bias.data(), 1, 1, 1, 333);
+}
 
 template <class Attention> Attention make_attention() {
   if constexpr (std::is_same_v<Attention, windowed>) {
@@ -37,6 +46,12 @@ template <class Attention> Attention make_attention() {
     return documents({}, {}, mask(attnkit::document(q_ids, k_ids), {}), attnkit::key_bias::first_key({1.0f}));
   } else if constexpr (std::is_same_v<Attention, neighbours>) {
     return neighbours({}, {}, {attnkit::neighbourhood(31), attnkit::sliding_window(0, 0, 1)});
+  } else if constexpr (std::is_same_v<Attention, sparse>) {
+    attnkit::block_grid const grid{
+        .batch = 2, .heads = 4, .q_len = 300, .key_len = 333, .q_block = 32, .key_block = 64};
+    return sparse({}, {},
+                  attnkit::block_sparse<attnkit::causal>(attnkit::test::random_layout(grid, 0.4, 0.5, 5)),
+                  attnkit::additive_bias(key_padding_bias()));
   } else {
     return Attention{};
   }
@@ -46,7 +61,8 @@ template <class Attention> Attention make_attention() {
 
 TEMPLATE_TEST_CASE("threads: output and LSE do not depend on the thread count", "[threads]",
                    attnkit::attention<attnkit::softmax>,
-                   (attnkit::attention<attnkit::softmax, attnkit::causal>), windowed, documents, neighbours) {
+                   (attnkit::attention<attnkit::softmax, attnkit::causal>), windowed, documents, neighbours,
+                   sparse) {
   TestType const attn = make_attention<TestType>();
   tensor q(2, 4, 300, 64), k(2, 2, 333, 64), v(2, 2, 333, 48);
   attnkit::test::fill_normal(q, 21);

@@ -3,6 +3,7 @@
 /// SEMANTICS.md's visibility rule for each mask, written out independently of the kernels' policies: these
 /// read a policy's parameters, never its hooks. A new mask adds one `visible` overload here.
 
+#include "attnkit/policies/block_sparse.hpp"
 #include "attnkit/policies/causal.hpp"
 #include "attnkit/policies/document.hpp"
 #include "attnkit/policies/neighbourhood.hpp"
@@ -13,6 +14,7 @@
 #include "attnkit/policies/visible_if_any.hpp"
 #include "attnkit/reference/pair_coords.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <tuple>
 
@@ -21,6 +23,7 @@ namespace attnkit::reference {
 // Declared first so that combinators nest in either order.
 template <class... Masks> bool visible(visible_if_all<Masks...> const& m, pair_coords const& c);
 template <class... Masks> bool visible(visible_if_any<Masks...> const& m, pair_coords const& c);
+template <class Inner> bool visible(block_sparse<Inner> const& m, pair_coords const& c);
 
 /// none: every key.
 inline bool visible(no_mask const&, pair_coords const&) {
@@ -60,6 +63,19 @@ inline bool visible(sink_window const& m, pair_coords const& c) {
 /// document: the query's and the key's segment ids are equal.
 inline bool visible(document const& m, pair_coords const& c) {
   return m.query_segment(c.batch, c.row) == m.key_segment(c.batch, c.key);
+}
+
+/// block-sparse: the key's block is listed for the query's block, and the entry is full or the inner mask
+/// shows the pair. A linear scan of the list, not the policy's lookup.
+template <class Inner> bool visible(block_sparse<Inner> const& m, pair_coords const& c) {
+  block_grid const& grid = m.layout().grid();
+  std::int64_t const q_block = c.row / grid.q_block, key_block = c.key / grid.key_block;
+  auto const blocks = m.layout().key_blocks(c.batch, c.head, q_block);
+  auto const kinds = m.layout().kinds(c.batch, c.head, q_block);
+  for (std::size_t e = 0; e < blocks.size(); ++e)
+    if (blocks[e] == key_block)
+      return kinds[e] == tile_kind::full || visible(m.inner(), c);
+  return false;
 }
 
 /// intersection: every mask shows the pair.
