@@ -20,5 +20,6 @@
 #include "attnkit/policies/softmax.hpp"
 #include "attnkit/policies/visible_if_all.hpp"
 #include "attnkit/policies/visible_if_any.hpp"
+#include "attnkit/routing/moba_router.hpp"
 #include "attnkit/tensor_view.hpp"
 #include "attnkit/version.hpp"
