@@ -2,6 +2,7 @@
 // plug into the fused kernel and into the reference without touching either.
 
 #include "support/arch_sweep.hpp"
+#include "support/mask_checks.hpp"
 #include "support/run_case.hpp"
 
 #include <attnkit/attnkit.hpp>
@@ -43,6 +44,12 @@ struct trailing_window {
   }
   bool visible(attnkit::query_block const& b, std::int64_t row, std::int64_t key) const {
     return key <= b.position(row) && key > b.position(row) - width;
+  }
+  // Optional: hides a row's keys at once (the other masks here go through the per-key fallback).
+  template <class Arch>
+  void hide_row(attnkit::query_block const& b, std::int64_t row, std::int64_t first_key, float* scores,
+                std::int64_t n) const {
+    attnkit::hide_keys_outside({b.position(row) - width + 1, b.position(row) + 1}, first_key, scores, n);
   }
 };
 
@@ -97,6 +104,15 @@ double modify(head_bias const& m, attnkit::reference::pair_coords const& c, doub
 }
 
 } // namespace user
+
+TEST_CASE("custom policies: the hooks of user masks agree with their reference rule", "[custom][hooks]") {
+  static_assert(attnkit::hides_rows<user::trailing_window> && !attnkit::hides_rows<user::stripes>);
+  auto const always = [](auto m) { return [m](std::int64_t, std::int64_t) { return m; }; };
+  attnkit::test::check_mask_hooks_small(always(user::same_parity{}));
+  attnkit::test::check_mask_hooks_small(always(user::trailing_window{.width = 5}));
+  attnkit::test::check_mask_hooks_small(always(user::stripes{.width = 3}));
+  attnkit::test::check_mask_hooks_large(always(user::trailing_window{.width = 100}));
+}
 
 TEST_CASE("custom policies: a user mask and modifier match the reference", "[custom]") {
   attnkit::attention<attnkit::softmax, user::same_parity, user::head_bias> const attn{

@@ -124,6 +124,41 @@ TEST_CASE("edge: a NaN key poisons exactly the rows that see it", "[edge]") {
   });
 }
 
+namespace {
+/// V holds a NaN at key `bad`: checks that exactly the rows that see that key (by the reference's rule)
+/// get a NaN output, whichever way the mask hides keys (its hide_row hook or the per-key fallback).
+template <class Attention> void check_nan_value_reaches_only_its_rows(Attention const& attn, int bad) {
+  constexpr int len = 200;
+  tensor q(1, 1, len, 16), k(1, 1, len, 16), v(1, 1, len, 8), o(1, 1, len, 8);
+  attnkit::test::fill_normal(q, 15);
+  attnkit::test::fill_normal(k, 16);
+  attnkit::test::fill_normal(v, 17);
+  v.at(0, 0, bad, 3) = std::numeric_limits<float>::quiet_NaN();
+  attnkit::test::for_each_arch([&](auto arch) {
+    attn.template run_on<decltype(arch)>(q.cview(), k.cview(), v.cview(), o.view(), {});
+    for (int i = 0; i < len; ++i) {
+      attnkit::reference::pair_coords const c{0, 0, 1, i, i, bad, len, len};
+      INFO("row " << i);
+      CHECK(std::isnan(o.at(0, 0, i, 3)) == attnkit::reference::visible(attn.mask(), c));
+      CHECK(std::isfinite(o.at(0, 0, i, 2)));
+    }
+  });
+}
+} // namespace
+
+TEST_CASE("edge: a NaN value reaches exactly the rows that see its key, under every kind of mask", "[edge]") {
+  using attnkit::sliding_window;
+  check_nan_value_reaches_only_its_rows(
+      attnkit::attention<attnkit::softmax, sliding_window>{{}, {}, sliding_window(40, 3, 2)}, 120);
+  check_nan_value_reaches_only_its_rows(
+      attnkit::attention<attnkit::softmax, attnkit::sink_window>{{}, {}, attnkit::sink_window::causal(2, 30)},
+      1);
+  check_nan_value_reaches_only_its_rows(
+      attnkit::attention<attnkit::softmax, attnkit::visible_if_any<sliding_window, attnkit::neighbourhood>>{
+          {}, {}, {sliding_window(5, 0), attnkit::neighbourhood(21)}},
+      90);
+}
+
 TEST_CASE("edge: B = 0, Sq = 0 and Sk = 0 are valid", "[edge]") {
   tensor q0(0, 2, 5, 4), k0(0, 2, 5, 4), v0(0, 2, 5, 4), o0(0, 2, 5, 4);
   CHECK_NOTHROW(full_attention{}(q0.cview(), k0.cview(), v0.cview(), o0.view()));

@@ -38,6 +38,16 @@ std::vector<std::int32_t> random_segments(std::int64_t n, int max_len, bool sort
 
 } // namespace
 
+TEST_CASE("mask hooks: every library mask but the union hides a row at once", "[mask][hooks]") {
+  // visible_if_any goes through hide_keys' per-key fallback; the checks below cover both paths.
+  static_assert(attnkit::hides_rows<attnkit::no_mask> && attnkit::hides_rows<attnkit::causal> &&
+                attnkit::hides_rows<attnkit::sliding_window> && attnkit::hides_rows<attnkit::neighbourhood> &&
+                attnkit::hides_rows<attnkit::sink_window> && attnkit::hides_rows<attnkit::document> &&
+                attnkit::hides_rows<attnkit::visible_if_all<attnkit::document, attnkit::causal>> &&
+                !attnkit::hides_rows<attnkit::visible_if_any<attnkit::causal, attnkit::sliding_window>>);
+  SUCCEED();
+}
+
 TEST_CASE("mask hooks: causal and no mask", "[mask][hooks]") {
   check_mask_hooks_small(always(attnkit::causal{}));
   check_mask_hooks_small(always(attnkit::no_mask{}));
@@ -70,8 +80,10 @@ TEST_CASE("mask hooks: sinks + window", "[mask][hooks]") {
   std::int64_t const sinks = GENERATE(0, 1, 4, 20);
   std::int64_t const window = GENERATE(1, 8, 100);
   bool const is_causal = GENERATE(true, false);
-  INFO("sinks " << sinks << " window " << window << " causal " << is_causal);
-  attnkit::sink_window const m(sinks, attnkit::sliding_window(window - 1, is_causal ? 0 : 3), is_causal);
+  std::int64_t const dilation = GENERATE(1, 3);
+  INFO("sinks " << sinks << " window " << window << " causal " << is_causal << " dilation " << dilation);
+  attnkit::sink_window const m(sinks, attnkit::sliding_window(window - 1, is_causal ? 0 : 3, dilation),
+                               is_causal);
   check_mask_hooks_small(always(m));
   check_mask_hooks_large(always(m));
 }

@@ -1,12 +1,15 @@
 #pragma once
-// Checks a mask's kernel hooks (next_keys, classify, visible) against the reference's visibility rule.
+// Checks a mask's kernel hooks (next_keys, classify, visible, and hide_row through attnkit::hide_keys)
+// against the reference's visibility rule.
 
+#include <attnkit/policies/hide_keys.hpp>
 #include <attnkit/policies/query_block.hpp>
 #include <attnkit/reference/masks.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <vector>
@@ -24,7 +27,8 @@ public:
     for (std::int64_t i = 0; i < q_len; ++i)
       for (std::int64_t j = 0; j < key_len; ++j) {
         reference::pair_coords const c{batch, head, q_heads, i, i + offset, j, q_len, key_len};
-        int const shown = reference::visible(mask, c) ? 1 : 0;
+        using reference::visible; // unqualified: a user mask's rule is found by argument-dependent lookup
+        int const shown = visible(mask, c) ? 1 : 0;
         at(i + 1, j + 1) = shown + at(i, j + 1) + at(i + 1, j) - at(i, j);
       }
   }
@@ -52,7 +56,9 @@ struct hook_problem {
 /// `visible` on every pair; runs from `next_keys` start at or after `from`, leave out no visible key;
 /// `classify` is never empty for a range with a visible pair nor full for one with a hidden pair, over
 /// every key range of up to `max_range` keys, every aligned tile of `tile_cols`, and `random_ranges`
-/// random ranges. Otherwise, a description of the first disagreement.
+/// random ranges; `hide_keys` (the mask's `hide_row`, or the generic fallback) sets exactly the hidden
+/// keys of each row to -inf and leaves the others untouched, over the same ranges (a tenth of the random
+/// ones) and all the keys. Otherwise, a description of the first disagreement.
 template <class Mask>
 std::string mask_hook_errors(Mask const& mask, hook_problem const& pb, std::int64_t block_rows,
                              std::int64_t tile_cols, std::int64_t max_range, int random_ranges = 0) {
@@ -114,19 +120,43 @@ std::string mask_hook_errors(Mask const& mask, hook_problem const& pb, std::int6
       }
       return true;
     };
+    std::vector<float> row(static_cast<std::size_t>(pb.key_len));
+    auto check_hidden = [&](std::int64_t k0, std::int64_t k1) {
+      for (std::int64_t i = b.row_begin; i < b.row_end; ++i) {
+        for (std::int64_t j = k0; j < k1; ++j)
+          row[static_cast<std::size_t>(j - k0)] = static_cast<float>(j + 1);
+        attnkit::hide_keys<xsimd::default_arch>(mask, b, i, k0, row.data(), k1 - k0);
+        for (std::int64_t j = k0; j < k1; ++j) {
+          float const got = row[static_cast<std::size_t>(j - k0)];
+          float const want =
+              truth.shown(i, j) ? static_cast<float>(j + 1) : -std::numeric_limits<float>::infinity();
+          if (got != want) {
+            err << "hide_keys(row " << i << ", keys [" << k0 << ", " << k1 << ")) gives " << got
+                << " for key " << j << ", the reference says " << (truth.shown(i, j) ? "visible" : "hidden");
+            return false;
+          }
+        }
+      }
+      return true;
+    };
+    auto check_both = [&](std::int64_t k0, std::int64_t k1) {
+      return check_range(k0, k1) && check_hidden(k0, k1);
+    };
     for (std::int64_t k0 = 0; k0 < pb.key_len; ++k0)
       for (std::int64_t k1 = k0 + 1; k1 <= std::min(pb.key_len, k0 + max_range); ++k1)
-        if (!check_range(k0, k1))
+        if (!check_both(k0, k1))
           return err.str();
     for (std::int64_t k0 = 0; k0 < pb.key_len; k0 += tile_cols)
-      if (!check_range(k0, std::min(pb.key_len, k0 + tile_cols)))
+      if (!check_both(k0, std::min(pb.key_len, k0 + tile_cols)))
         return err.str();
+    if (!check_hidden(0, pb.key_len))
+      return err.str();
     std::uniform_int_distribution<std::int64_t> key(0, pb.key_len - 1);
     for (int t = 0; t < random_ranges; ++t) {
       std::int64_t a = key(gen), c = key(gen);
       if (a > c)
         std::swap(a, c);
-      if (!check_range(a, c + 1))
+      if (!check_range(a, c + 1) || (t % 10 == 0 && !check_hidden(a, c + 1)))
         return err.str();
     }
     err.str("");

@@ -10,6 +10,7 @@
 #include "attnkit/kernels/packed_kv.hpp"
 #include "attnkit/kernels/parallel_for.hpp"
 #include "attnkit/kernels/tile_shape.hpp"
+#include "attnkit/policies/hide_keys.hpp"
 #include "attnkit/policies/query_block.hpp"
 #include "attnkit/policies/row_result.hpp"
 
@@ -34,6 +35,7 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct f
     aligned_buffer q;      // [rows][D], pre-scaled
     aligned_buffer scores; // [rows][cols]
     aligned_buffer out;    // [rows][v_cols]
+    aligned_buffer shown;  // [cols]: 0 where a key is visible, -inf where hidden (non-finite V tiles)
     std::vector<row_state> states;
   };
 
@@ -54,6 +56,7 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct f
       s.q = aligned_buffer(tiles.rows * p.qk_dim());
       s.scores = aligned_buffer(tiles.rows * tiles.cols);
       s.out = aligned_buffer(tiles.rows * tiles.v_cols);
+      s.shown = aligned_buffer(tiles.cols);
       s.states.resize(static_cast<std::size_t>(tiles.rows));
     }
 
@@ -194,8 +197,7 @@ private:
           },
           modifiers);
       if (kind == tile_kind::partial)
-        for (std::int64_t j = 0; j < count; ++j)
-          live[j] = mask.visible(block, i, span.keys.begin + j) ? live[j] : masked;
+        hide_keys<Arch>(mask, block, i, span.keys.begin, live, count);
       for (std::int64_t j = 0; j < span.lead; ++j)
         row[j] = masked;
       for (std::int64_t j = span.lead + count; j < active; ++j)
@@ -214,10 +216,13 @@ private:
     float const* weights = scores + span.lead;
     if (kind == tile_kind::partial && !span.v_finite) {
       // 0 * NaN is NaN: a hidden key with a non-finite value must be skipped, not weighted by 0.
+      float* shown = s.shown.data();
       for (std::int64_t r = 0; r < rows; ++r) {
         float* acc = s.out.data() + r * tiles.v_cols;
+        std::fill(shown, shown + count, 0.0f);
+        hide_keys<Arch>(mask, block, block.row_begin + r, span.keys.begin, shown, count);
         for (std::int64_t j = 0; j < count; ++j) {
-          if (!mask.visible(block, block.row_begin + r, span.keys.begin + j))
+          if (shown[j] != 0.0f)
             continue;
           float const w = weights[r * cols + j];
           for (std::int64_t d = 0; d < tiles.v_cols; ++d)

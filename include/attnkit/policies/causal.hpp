@@ -2,9 +2,11 @@
 /// \file
 /// The causal mask: a query sees its own position and every key before it.
 
+#include "attnkit/policies/hide_keys.hpp"
 #include "attnkit/policies/query_block.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace attnkit {
 
@@ -25,6 +27,12 @@ struct causal {
 
   constexpr bool visible(query_block const& block, std::int64_t row, std::int64_t key) const noexcept {
     return key <= block.position(row);
+  }
+
+  template <class Arch>
+  void hide_row(query_block const& block, std::int64_t row, std::int64_t first_key, float* scores,
+                std::int64_t n) const noexcept {
+    hide_keys_outside({first_key, block.position(row) + 1}, first_key, scores, n);
   }
 };
 

@@ -4,12 +4,14 @@
 /// segment.
 
 #include "attnkit/policies/call_shape.hpp"
+#include "attnkit/policies/hide_keys.hpp"
 #include "attnkit/policies/policy_error.hpp"
 #include "attnkit/policies/query_block.hpp"
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -111,6 +113,21 @@ public:
 
   bool visible(query_block const& b, std::int64_t row, std::int64_t key) const noexcept {
     return query_segment(b.batch, row) == key_segment(b.batch, key);
+  }
+
+  template <class Arch>
+  void hide_row(query_block const& b, std::int64_t row, std::int64_t first_key, float* scores,
+                std::int64_t n) const noexcept {
+    std::int32_t const id = query_segment(b.batch, row);
+    std::int32_t const* keys = key_.data() + entry(b.batch) * key_len_ + first_key; // ids of the row's keys
+    if (keys_sorted_[static_cast<std::size_t>(entry(b.batch))]) {
+      auto const [low, high] = std::equal_range(keys, keys + n, id);
+      hide_keys_outside({first_key + (low - keys), first_key + (high - keys)}, first_key, scores, n);
+      return;
+    }
+    constexpr float hidden = -std::numeric_limits<float>::infinity();
+    for (std::int64_t j = 0; j < n; ++j) // branch-free: compilers vectorise it
+      scores[j] = keys[j] == id ? scores[j] : hidden;
   }
 
 private:

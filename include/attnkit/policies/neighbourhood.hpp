@@ -3,6 +3,7 @@
 /// 1-D neighbourhood attention (NATTEN; "Neighborhood Attention Transformer", "Faster Neighborhood
 /// Attention"): a window centred on the query, shifted inward at the borders.
 
+#include "attnkit/policies/hide_keys.hpp"
 #include "attnkit/policies/policy_error.hpp"
 #include "attnkit/policies/query_block.hpp"
 
@@ -49,6 +50,13 @@ public:
   bool visible(query_block const& b, std::int64_t row, std::int64_t key) const noexcept {
     std::int64_t const p = b.position(row);
     return key >= first_key(p, b.key_len) && key < end_key(p, b.key_len);
+  }
+
+  template <class Arch>
+  void hide_row(query_block const& b, std::int64_t row, std::int64_t first, float* scores,
+                std::int64_t n) const noexcept {
+    std::int64_t const p = b.position(row);
+    hide_keys_outside({first_key(p, b.key_len), end_key(p, b.key_len)}, first, scores, n);
   }
 
 private:

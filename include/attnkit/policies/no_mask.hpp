@@ -4,6 +4,8 @@
 
 #include "attnkit/policies/query_block.hpp"
 
+#include <cstdint>
+
 namespace attnkit {
 
 /// Every key is visible to every query.
@@ -13,6 +15,9 @@ struct no_mask {
   }
   constexpr tile_kind classify(query_block const&, key_range) const noexcept { return tile_kind::full; }
   constexpr bool visible(query_block const&, std::int64_t, std::int64_t) const noexcept { return true; }
+  template <class Arch>
+  constexpr void hide_row(query_block const&, std::int64_t, std::int64_t, float*,
+                          std::int64_t) const noexcept {}
 };
 
 } // namespace attnkit

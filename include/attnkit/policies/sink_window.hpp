@@ -4,6 +4,7 @@
 /// with Attention Sinks"; "When Attention Sink Emerges").
 
 #include "attnkit/policies/causal.hpp"
+#include "attnkit/policies/hide_keys.hpp"
 #include "attnkit/policies/policy_error.hpp"
 #include "attnkit/policies/query_block.hpp"
 #include "attnkit/policies/sliding_window.hpp"
@@ -59,6 +60,16 @@ public:
   bool visible(query_block const& b, std::int64_t row, std::int64_t key) const noexcept {
     bool const shown = key < sinks_ || window_.visible(b, row, key);
     return shown && (!causal_ || key <= b.position(row));
+  }
+
+  template <class Arch>
+  void hide_row(query_block const& b, std::int64_t row, std::int64_t first_key, float* scores,
+                std::int64_t n) const noexcept {
+    // Sinks are shown whatever the window says: only the keys from the first non-sink on go through it.
+    std::int64_t const split = std::clamp<std::int64_t>(sinks_ - first_key, 0, n);
+    window_.template hide_row<Arch>(b, row, first_key + split, scores + split, n - split);
+    if (causal_)
+      attnkit::causal{}.template hide_row<Arch>(b, row, first_key, scores, n);
   }
 
 private:

@@ -2,11 +2,13 @@
 /// \file
 /// The sliding-window mask (Mistral's causal window, Longformer's local attention), with optional dilation.
 
+#include "attnkit/policies/hide_keys.hpp"
 #include "attnkit/policies/policy_error.hpp"
 #include "attnkit/policies/query_block.hpp"
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <string>
 
 namespace attnkit {
@@ -58,7 +60,24 @@ public:
 
   bool visible(query_block const& b, std::int64_t row, std::int64_t key) const noexcept {
     std::int64_t const back = b.position(row) - key; // > 0: the key is behind the query
-    return back <= left_ && -back <= right_ && back % dilation_ == 0;
+    return back <= left_ && -back <= right_ && (dilation_ == 1 || back % dilation_ == 0);
+  }
+
+  template <class Arch>
+  void hide_row(query_block const& b, std::int64_t row, std::int64_t first_key, float* scores,
+                std::int64_t n) const noexcept {
+    std::int64_t const p = b.position(row);
+    key_range const shown{std::max(p - left_, first_key), std::min(p + right_ + 1, first_key + n)};
+    hide_keys_outside(shown, first_key, scores, n);
+    if (dilation_ == 1 || shown.empty())
+      return;
+    // Inside the window, keep every dilation-th key: a phase counter instead of a division per key.
+    std::int64_t phase = ((p - shown.begin) % dilation_ + dilation_) % dilation_; // (p - key) mod d
+    for (std::int64_t j = shown.begin - first_key; j < shown.end - first_key; ++j) {
+      if (phase != 0)
+        scores[j] = -std::numeric_limits<float>::infinity();
+      phase = phase == 0 ? dilation_ - 1 : phase - 1;
+    }
   }
 
 private:

@@ -4,6 +4,7 @@
 
 #include "attnkit/policies/call_shape.hpp"
 #include "attnkit/policies/concepts.hpp"
+#include "attnkit/policies/hide_keys.hpp"
 #include "attnkit/policies/query_block.hpp"
 #include "attnkit/policies/tile_kind_ops.hpp"
 
@@ -79,6 +80,13 @@ public:
 
   bool visible(query_block const& b, std::int64_t row, std::int64_t key) const noexcept {
     return std::apply([&](auto const&... m) { return (m.visible(b, row, key) && ...); }, masks_);
+  }
+
+  /// Each mask hides its keys in turn (through its own hook or the generic fallback).
+  template <class Arch>
+  void hide_row(query_block const& b, std::int64_t row, std::int64_t first_key, float* scores,
+                std::int64_t n) const noexcept {
+    std::apply([&](auto const&... m) { (hide_keys<Arch>(m, b, row, first_key, scores, n), ...); }, masks_);
   }
 
 private:
