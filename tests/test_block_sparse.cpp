@@ -50,6 +50,9 @@ std::vector<bool> reference_pairs(Mask const& mask, std::int64_t batch, std::int
 
 } // namespace
 
+// Partial tiles are masked a row at a time, not pair by pair.
+static_assert(attnkit::hides_rows<attnkit::block_sparse<attnkit::causal>>);
+
 TEST_CASE("block sparse: hooks agree with the reference rule", "[mask][hooks][block_sparse]") {
   auto const [q_block, key_block] =
       GENERATE(table<std::int64_t, std::int64_t>({{1, 1}, {3, 5}, {16, 4}, {64, 64}}));

@@ -7,6 +7,7 @@
 #include "attnkit/policies/block_layout.hpp"
 #include "attnkit/policies/call_shape.hpp"
 #include "attnkit/policies/concepts.hpp"
+#include "attnkit/policies/hide_keys.hpp"
 #include "attnkit/policies/no_mask.hpp"
 #include "attnkit/policies/query_block.hpp"
 
@@ -90,6 +91,28 @@ public:
     block_grid const& g = layout_.grid();
     tile_kind const kind = layout_.kind(b.batch, b.head, row / g.q_block, key / g.key_block);
     return kind == tile_kind::full || (kind == tile_kind::partial && inner_.visible(b, row, key));
+  }
+
+  /// Hides the keys of the row's unlisted blocks; inside partial entries the inner mask hides its own.
+  template <class Arch>
+  void hide_row(query_block const& b, std::int64_t row, std::int64_t first_key, float* scores,
+                std::int64_t n) const noexcept {
+    constexpr float hidden = -std::numeric_limits<float>::infinity();
+    block_grid const& g = layout_.grid();
+    auto const list = layout_.key_blocks(b.batch, b.head, row / g.q_block);
+    auto const kinds = layout_.kinds(b.batch, b.head, row / g.q_block);
+    std::int64_t const last = first_key + n;
+    std::int64_t done = first_key; // keys before it are handled
+    for (auto at = std::lower_bound(list.begin(), list.end(), first_key / g.key_block);
+         at != list.end() && *at * g.key_block < last; ++at) {
+      std::int64_t const begin = std::max<std::int64_t>(*at * g.key_block, first_key);
+      std::int64_t const end = std::min<std::int64_t>((*at + 1) * g.key_block, last);
+      std::fill(scores + (done - first_key), scores + (begin - first_key), hidden);
+      if (kinds[static_cast<std::size_t>(at - list.begin())] == tile_kind::partial)
+        hide_keys<Arch>(inner_, b, row, begin, scores + (begin - first_key), end - begin);
+      done = end;
+    }
+    std::fill(scores + (done - first_key), scores + n, hidden);
   }
 
 private:
