@@ -37,6 +37,22 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct f
     aligned_buffer out;    // [rows][v_cols]
     aligned_buffer shown;  // [cols]: 0 where a key is visible, -inf where hidden (non-finite V tiles)
     std::vector<row_state> states;
+    std::vector<std::int64_t> rows; // the block's row indices
+    // The rows of a partial tile that see any of its keys, gathered (see process_span).
+    std::vector<std::int64_t> live_rows;
+    std::vector<std::int64_t> live_slots; // their places in the block
+    aligned_buffer live_q;                // [rows][D]
+    aligned_buffer live_out;              // [rows][v_cols]
+    std::vector<row_state> live_states;
+  };
+
+  /// Rows a tile product runs over: their indices, and where their Q, output and states live.
+  struct row_set {
+    std::int64_t const* index; // query row of each entry
+    std::int64_t count = 0;
+    float* q;   // [padded count][D], pre-scaled, padding rows zero
+    float* out; // [padded count][v_cols]
+    row_state* states;
   };
 
   static void run(attention_problem const& p, policy_arg<Normaliser> normaliser, policy_arg<Mask> mask,
@@ -58,6 +74,12 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct f
       s.out = aligned_buffer(tiles.rows * tiles.v_cols);
       s.shown = aligned_buffer(tiles.cols);
       s.states.resize(static_cast<std::size_t>(tiles.rows));
+      s.rows.resize(static_cast<std::size_t>(tiles.rows));
+      s.live_rows.resize(static_cast<std::size_t>(tiles.rows));
+      s.live_slots.resize(static_cast<std::size_t>(tiles.rows));
+      s.live_q = aligned_buffer(tiles.rows * p.qk_dim());
+      s.live_out = aligned_buffer(tiles.rows * tiles.v_cols);
+      s.live_states.resize(static_cast<std::size_t>(tiles.rows));
     }
 
     // KV heads are packed and used a chunk at a time, so the packed copy is still in cache when the
@@ -122,8 +144,11 @@ private:
     }
     for (std::int64_t i = 0; i < padded_rows * tiles.v_cols; ++i)
       s.out.data()[i] = 0.0f;
-    for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t r = 0; r < rows; ++r) {
       s.states[static_cast<std::size_t>(r)] = row_state{};
+      s.rows[static_cast<std::size_t>(r)] = block.row_begin + r;
+    }
+    row_set const all_rows{s.rows.data(), rows, s.q.data(), s.out.data(), s.states.data()};
 
     // ---- Walk the runs of keys the mask allows, each in pieces of at most one packed tile ----
     constexpr auto nr = static_cast<std::int64_t>(simd::register_blocking<Arch>::columns);
@@ -148,7 +173,7 @@ private:
                              .lead = keys.begin - panel_first,
                              .keys = keys,
                              .v_finite = kv.v_tile_finite(kv_head, tile)};
-        process_tile(p, tiles, block, span, kind, normaliser, mask, modifiers, padded_rows, s);
+        process_span(p, tiles, block, span, kind, normaliser, mask, modifiers, all_rows, s);
       }
       from = run_end;
     }
@@ -169,11 +194,65 @@ private:
     }
   }
 
+  /// One tile span for the whole block. In a partial tile, rows that see none of its keys are left out
+  /// when there are any: a row with nothing visible in a tile would not change. With per-query layouts
+  /// (MoBA) most rows of a block see none of a tile, so only the rows that do are gathered and computed.
+  static void process_span(attention_problem const& p, tile_shape const& tiles, query_block const& block,
+                           tile_span const& span, tile_kind kind, policy_arg<Normaliser> normaliser,
+                           policy_arg<Mask> mask, policy_arg<std::tuple<Modifiers...>> modifiers,
+                           row_set const& all, scratch& s) noexcept {
+    if (kind != tile_kind::partial) {
+      process_tile(p, tiles, block, span, kind, normaliser, mask, modifiers, all, s);
+      return;
+    }
+    std::int64_t live = 0;
+    for (std::int64_t r = 0; r < all.count; ++r) {
+      query_block one_row = block;
+      one_row.row_begin = all.index[r];
+      one_row.row_end = all.index[r] + 1;
+      if (mask.classify(one_row, span.keys) == tile_kind::empty)
+        continue;
+      s.live_rows[static_cast<std::size_t>(live)] = all.index[r];
+      s.live_slots[static_cast<std::size_t>(live++)] = r;
+    }
+    if (live == all.count) {
+      process_tile(p, tiles, block, span, kind, normaliser, mask, modifiers, all, s);
+      return;
+    }
+    if (live == 0)
+      return;
+    // Gather the live rows' Q, output and state, run the tile on them, scatter back.
+    std::int64_t const dim = p.qk_dim(),
+                       padded =
+                           round_up(live, static_cast<std::int64_t>(simd::register_blocking<Arch>::rows));
+    for (std::int64_t r = 0; r < padded; ++r) {
+      float* q = s.live_q.data() + r * dim;
+      float* out = s.live_out.data() + r * tiles.v_cols;
+      std::int64_t const slot = r < live ? s.live_slots[static_cast<std::size_t>(r)] : -1;
+      for (std::int64_t d = 0; d < dim; ++d)
+        q[d] = slot < 0 ? 0.0f : all.q[slot * dim + d];
+      for (std::int64_t d = 0; d < tiles.v_cols; ++d)
+        out[d] = slot < 0 ? 0.0f : all.out[slot * tiles.v_cols + d];
+      if (slot >= 0)
+        s.live_states[static_cast<std::size_t>(r)] = all.states[slot];
+    }
+    row_set const gathered{s.live_rows.data(), live, s.live_q.data(), s.live_out.data(),
+                           s.live_states.data()};
+    process_tile(p, tiles, block, span, kind, normaliser, mask, modifiers, gathered, s);
+    for (std::int64_t r = 0; r < live; ++r) {
+      std::int64_t const slot = s.live_slots[static_cast<std::size_t>(r)];
+      std::copy_n(s.live_out.data() + r * tiles.v_cols, tiles.v_cols, all.out + slot * tiles.v_cols);
+      all.states[slot] = s.live_states[static_cast<std::size_t>(r)];
+    }
+  }
+
   static void process_tile(attention_problem const& p, tile_shape const& tiles, query_block const& block,
                            tile_span const& span, tile_kind kind, policy_arg<Normaliser> normaliser,
                            policy_arg<Mask> mask, policy_arg<std::tuple<Modifiers...>> modifiers,
-                           std::int64_t padded_rows, scratch& s) noexcept {
-    std::int64_t const rows = block.row_end - block.row_begin;
+                           row_set const& set, scratch& s) noexcept {
+    std::int64_t const rows = set.count;
+    std::int64_t const padded_rows =
+        round_up(rows, static_cast<std::int64_t>(simd::register_blocking<Arch>::rows));
     std::int64_t const count = span.keys.end - span.keys.begin;
     std::int64_t const cols = tiles.cols; // leading dimension of the packed K^T tile and of the scores
     // Columns computed: lead + count rounded up to whole micro-kernel panels; all but the run's are -inf.
@@ -182,13 +261,13 @@ private:
     float* scores = s.scores.data();
 
     // ---- S = (scale Q) K^T ----
-    simd::block_product<Arch, false>(padded_rows, active, p.qk_dim(), s.q.data(), p.qk_dim(), span.k, cols,
-                                     scores, cols);
+    simd::block_product<Arch, false>(padded_rows, active, p.qk_dim(), set.q, p.qk_dim(), span.k, cols, scores,
+                                     cols);
 
     // ---- Modifiers, mask, then the normaliser's weights, row by row ----
     constexpr float masked = -std::numeric_limits<float>::infinity();
     for (std::int64_t r = 0; r < rows; ++r) {
-      std::int64_t const i = block.row_begin + r;
+      std::int64_t const i = set.index[r];
       float* row = scores + r * cols;
       float* live = row + span.lead;
       std::apply(
@@ -203,10 +282,9 @@ private:
       for (std::int64_t j = span.lead + count; j < active; ++j)
         row[j] = masked;
 
-      float const rescale =
-          normaliser.template weigh_row<Arch>(block, s.states[static_cast<std::size_t>(r)], row, active);
+      float const rescale = normaliser.template weigh_row<Arch>(block, set.states[r], row, active);
       if (rescale != 1.0f) {
-        float* acc = s.out.data() + r * tiles.v_cols;
+        float* acc = set.out + r * tiles.v_cols;
         for (std::int64_t d = 0; d < tiles.v_cols; ++d)
           acc[d] *= rescale;
       }
@@ -218,9 +296,9 @@ private:
       // 0 * NaN is NaN: a hidden key with a non-finite value must be skipped, not weighted by 0.
       float* shown = s.shown.data();
       for (std::int64_t r = 0; r < rows; ++r) {
-        float* acc = s.out.data() + r * tiles.v_cols;
+        float* acc = set.out + r * tiles.v_cols;
         std::fill(shown, shown + count, 0.0f);
-        hide_keys<Arch>(mask, block, block.row_begin + r, span.keys.begin, shown, count);
+        hide_keys<Arch>(mask, block, set.index[r], span.keys.begin, shown, count);
         for (std::int64_t j = 0; j < count; ++j) {
           if (shown[j] != 0.0f)
             continue;
@@ -232,7 +310,7 @@ private:
       return;
     }
     simd::block_product<Arch, true>(padded_rows, tiles.v_cols, count, weights, cols, span.v, tiles.v_cols,
-                                    s.out.data(), tiles.v_cols);
+                                    set.out, tiles.v_cols);
   }
 };
 
