@@ -15,6 +15,7 @@
 #include "attnkit/policies/row_result.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <tuple>
@@ -259,16 +260,30 @@ private:
     std::int64_t const active =
         round_up(span.lead + count, static_cast<std::int64_t>(simd::register_blocking<Arch>::columns));
     float* scores = s.scores.data();
+    constexpr auto mr = static_cast<std::int64_t>(simd::register_blocking<Arch>::rows);
+    constexpr float masked = -std::numeric_limits<float>::infinity();
 
-    // ---- S = (scale Q) K^T ----
-    simd::block_product<Arch, false>(padded_rows, active, p.qk_dim(), set.q, p.qk_dim(), span.k, cols, scores,
-                                     cols);
+    // ---- Each strip of mr rows: the panels it can see, then S = (scale Q) K^T over them ----
+    std::array<column_range, max_tile_rows> strips;
+    for (std::int64_t first = 0; first < padded_rows; first += mr) {
+      column_range const seen = kind == tile_kind::partial
+                                    ? strip_columns(block, span, set.index[first],
+                                                    set.index[std::min(first + mr, rows) - 1], active, mask)
+                                    : column_range{0, active};
+      strips[static_cast<std::size_t>(first / mr)] = seen;
+      if (seen.end > seen.begin)
+        simd::block_product<Arch, false>(mr, seen.end - seen.begin, p.qk_dim(), set.q + first * p.qk_dim(),
+                                         p.qk_dim(), span.k + seen.begin, cols,
+                                         scores + first * cols + seen.begin, cols);
+    }
 
     // ---- Modifiers, mask, then the normaliser's weights, row by row ----
-    constexpr float masked = -std::numeric_limits<float>::infinity();
     for (std::int64_t r = 0; r < rows; ++r) {
       std::int64_t const i = set.index[r];
       float* row = scores + r * cols;
+      column_range const seen = strips[static_cast<std::size_t>(r / mr)];
+      std::fill(row, row + seen.begin, masked); // panels the strip cannot see were not computed
+      std::fill(row + std::max(seen.begin, seen.end), row + active, masked);
       float* live = row + span.lead;
       std::apply(
           [&](auto const&... m) {
@@ -309,8 +324,46 @@ private:
       }
       return;
     }
-    simd::block_product<Arch, true>(padded_rows, tiles.v_cols, count, weights, cols, span.v, tiles.v_cols,
-                                    set.out, tiles.v_cols);
+    for (std::int64_t first = 0; first < padded_rows; first += mr) {
+      // Keys of the strip's panels that belong to the run: outside them every weight is 0.
+      column_range const seen = strips[static_cast<std::size_t>(first / mr)];
+      std::int64_t const begin = std::max(seen.begin, span.lead) - span.lead;
+      std::int64_t const end = std::min(seen.end, span.lead + count) - span.lead;
+      if (end > begin)
+        simd::block_product<Arch, true>(mr, tiles.v_cols, end - begin, weights + first * cols + begin, cols,
+                                        span.v + begin * tiles.v_cols, tiles.v_cols,
+                                        set.out + first * tiles.v_cols, tiles.v_cols);
+    }
+  }
+
+  /// Columns [begin, end) of a tile span, whole micro-kernel panels, computed for a strip of rows.
+  struct column_range {
+    std::int64_t begin = 0;
+    std::int64_t end = 0;
+  };
+
+  /// The panels of `span` that rows first_row..last_row (increasing indices, maybe not consecutive) may
+  /// see: leading and trailing panels the mask calls empty for them are dropped (a window's edges, the
+  /// causal diagonal).
+  static column_range strip_columns(query_block const& block, tile_span const& span, std::int64_t first_row,
+                                    std::int64_t last_row, std::int64_t active,
+                                    policy_arg<Mask> mask) noexcept {
+    constexpr auto nr = static_cast<std::int64_t>(simd::register_blocking<Arch>::columns);
+    query_block strip = block;
+    strip.row_begin = first_row;
+    strip.row_end = last_row + 1;
+    std::int64_t const key_of_column = span.keys.begin - span.lead;
+    auto empty_panel = [&](std::int64_t column) {
+      key_range const keys{std::max(key_of_column + column, span.keys.begin),
+                           std::min(key_of_column + column + nr, span.keys.end)};
+      return keys.empty() || mask.classify(strip, keys) == tile_kind::empty;
+    };
+    column_range seen{0, active};
+    while (seen.begin < seen.end && empty_panel(seen.begin))
+      seen.begin += nr;
+    while (seen.end > seen.begin && empty_panel(seen.end - nr))
+      seen.end -= nr;
+    return seen;
   }
 };
 
