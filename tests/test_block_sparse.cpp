@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -241,4 +242,36 @@ TEST_CASE("block layout: a layout must fit the call", "[validation][block_sparse
   CHECK_THROWS_WITH(run({1, 4, 9, 10, 4, 4}), Contains("Sq = 9, Sk = 10") && Contains("Sq = 8"));
   CHECK_THROWS_WITH(run({1, 2, 8, 10, 4, 4}), Contains("grid.heads = 2 must be 1 or Hq = 4"));
   CHECK_THROWS_WITH(run({3, 1, 8, 10, 4, 4}), Contains("grid.batch = 3 must be 1 or B = 1"));
+}
+
+TEST_CASE("block sparse: a NaN value reaches only the rows that see its key",
+          "[kernel][mask][block_sparse][edge]") {
+  // One list per query (as MoBA's router makes): most rows of a kernel block skip most partial tiles.
+  block_grid const grid{1, 1, 130, 300, 1, 32};
+  attnkit::attention<attnkit::softmax, attnkit::block_sparse<attnkit::causal>> const attn(
+      {}, {}, attnkit::block_sparse<attnkit::causal>(random_layout(grid, 0.2, 0.5, 11)));
+  attnkit::test::random_case c({.q_len = 130, .key_len = 300, .dim = 32, .v_dim = 16}, 75);
+  c.v.view()(0, 0, 200, 3) = std::numeric_limits<float>::quiet_NaN();
+  auto const ref = attnkit::reference::attention(attn, c.q.cview(), c.k.cview(), c.v.cview());
+  double largest = 0; // over the finite values
+  for (float x : c.v.data)
+    largest = std::isnan(x) ? largest : std::max(largest, static_cast<double>(std::fabs(x)));
+  attnkit::test::for_each_arch([&](auto arch) {
+    attnkit::test::tensor o(1, 1, 130, 16);
+    attn.template run_on<decltype(arch)>(c.q.cview(), c.k.cview(), c.v.cview(), o.view(), {});
+    int tainted = 0;
+    for (std::int64_t i = 0; i < 130; ++i)
+      for (std::int64_t d = 0; d < 16; ++d) {
+        double const want = ref.o(0, 0, i, d), got = o.view()(0, 0, i, d);
+        if (std::isnan(want)) {
+          tainted += d == 3;
+          CHECK(std::isnan(got));
+        } else {
+          INFO("row " << i << " column " << d);
+          CHECK(std::fabs(got - want) <= attnkit::test::output_tolerance(largest));
+        }
+      }
+    CHECK(tainted > 0); // the layout lets some rows see key 200
+    CHECK(tainted < 130);
+  });
 }
