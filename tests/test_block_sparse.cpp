@@ -178,6 +178,8 @@ TEST_CASE("block layout: from a mask, exact kinds, same attention as the mask", 
     attnkit::block_sparse<std::decay_t<decltype(mask)>> const sparse(layout, mask);
     CHECK(reference_pairs(sparse, 0, 0, 1, q_len, key_len, offset) == truth);
 
+    if (align != attnkit::alignment::bottom_right)
+      return; // the visibility check above covers both alignments; one kernel run per mask keeps this quick
     attnkit::attention<attnkit::softmax, std::decay_t<decltype(sparse)>> const attn({.align = align}, {},
                                                                                     sparse);
     attnkit::test::check_random_case_every_arch(
