@@ -24,6 +24,7 @@ using documents =
 using neighbours =
     attnkit::attention<attnkit::softmax,
                        attnkit::visible_if_any<attnkit::neighbourhood, attnkit::sliding_window>>;
+using sigmoid_window = attnkit::attention<attnkit::sigmoid, attnkit::sliding_window, attnkit::alibi>;
 using sparse =
     attnkit::attention<attnkit::softmax, attnkit::block_sparse<attnkit::causal>, attnkit::additive_bias>;
 
@@ -46,6 +47,8 @@ template <class Attention> Attention make_attention() {
     return documents({}, {}, mask(attnkit::document(q_ids, k_ids), {}), attnkit::key_bias::first_key({1.0f}));
   } else if constexpr (std::is_same_v<Attention, neighbours>) {
     return neighbours({}, {}, {attnkit::neighbourhood(31), attnkit::sliding_window(0, 0, 1)});
+  } else if constexpr (std::is_same_v<Attention, sigmoid_window>) {
+    return sigmoid_window({}, {}, attnkit::sliding_window(70, 5), {});
   } else if constexpr (std::is_same_v<Attention, sparse>) {
     attnkit::block_grid const grid{
         .batch = 2, .heads = 4, .q_len = 300, .key_len = 333, .q_block = 32, .key_block = 64};
@@ -62,7 +65,7 @@ template <class Attention> Attention make_attention() {
 TEMPLATE_TEST_CASE("threads: output and LSE do not depend on the thread count", "[threads]",
                    attnkit::attention<attnkit::softmax>,
                    (attnkit::attention<attnkit::softmax, attnkit::causal>), windowed, documents, neighbours,
-                   sparse) {
+                   sigmoid_window, sparse) {
   TestType const attn = make_attention<TestType>();
   tensor q(2, 4, 300, 64), k(2, 2, 333, 64), v(2, 2, 333, 48);
   attnkit::test::fill_normal(q, 21);
@@ -71,8 +74,11 @@ TEMPLATE_TEST_CASE("threads: output and LSE do not depend on the thread count", 
   auto run = [&](int threads) {
     tensor o(2, 4, 300, 48);
     std::vector<float> lse(2 * 4 * 300);
-    attn(q.cview(), k.cview(), v.cview(), o.view(), attnkit::bhs(lse.data(), 2, 4, 300),
-         {.threads = threads});
+    if constexpr (TestType::normaliser_type::has_lse)
+      attn(q.cview(), k.cview(), v.cview(), o.view(), attnkit::bhs(lse.data(), 2, 4, 300),
+           {.threads = threads});
+    else
+      attn(q.cview(), k.cview(), v.cview(), o.view(), {.threads = threads});
     o.data.insert(o.data.end(), lse.begin(), lse.end());
     return o.data;
   };

@@ -68,8 +68,10 @@ public:
 
   /// o = attention(q, k, v) and lse = log-sum-exp of each row's scores.
   void operator()(tensor_view<float const> q, tensor_view<float const> k, tensor_view<float const> v,
-                  tensor_view<float> o, tensor_view<float, 3> lse, run_options run = {}) const
-      requires(Normaliser::has_lse) {
+                  tensor_view<float> o, tensor_view<float, 3> lse, run_options run = {}) const {
+    static_assert(Normaliser::has_lse,
+                  "attnkit::attention: this normaliser has no log-sum-exp (sigmoid attention is not "
+                  "normalised); call attn(q, k, v, o) without an lse argument.");
     if (lse.data() == nullptr && lse.size() > 0)
       detail::fail("lse has a null data pointer");
     run_on<xsimd::default_arch>(q, k, v, o, lse, run);
@@ -81,6 +83,8 @@ public:
   void run_on(tensor_view<float const> q, tensor_view<float const> k, tensor_view<float const> v,
               tensor_view<float> o, tensor_view<float, 3> lse, run_options run = {}) const {
     validate_attention_args(q, k, v, o, lse);
+    if (!Normaliser::has_lse && lse.data() != nullptr)
+      detail::fail("this normaliser has no log-sum-exp: pass an empty lse view");
     if (options_.scale && !std::isfinite(*options_.scale))
       detail::fail("attention_options.scale must be finite, got " + std::to_string(*options_.scale));
     if (run.threads < 0)

@@ -14,6 +14,7 @@
 #include "attnkit/policies/key_bias.hpp"
 #include "attnkit/policies/neighbourhood.hpp"
 #include "attnkit/policies/no_mask.hpp"
+#include "attnkit/policies/sigmoid.hpp"
 #include "attnkit/policies/sink_window.hpp"
 #include "attnkit/policies/sliding_window.hpp"
 #include "attnkit/policies/softcap.hpp"

@@ -2,6 +2,7 @@
 /// \file
 /// SEMANTICS.md's normalisers in double precision, one overload per normaliser.
 
+#include "attnkit/policies/sigmoid.hpp"
 #include "attnkit/policies/softmax.hpp"
 #include "attnkit/reference/pair_coords.hpp"
 
@@ -41,6 +42,17 @@ inline row_weights normalise(softmax const&, pair_coords const&, std::vector<dou
   for (double& w : out.weights)
     w /= sum;
   out.lse = max + std::log(sum);
+  return out;
+}
+
+/// sigmoid: w_j = 1 / (1 + exp(-(s_j + b))) over visible j, b = -ln(Sk) unless given; no LSE (NaN).
+inline row_weights normalise(sigmoid const& n, pair_coords const& c, std::vector<double> const& scores,
+                             std::vector<bool> const& is_visible) {
+  double const b = n.bias() ? static_cast<double>(*n.bias()) : -std::log(static_cast<double>(c.key_len));
+  row_weights out{std::vector<double>(scores.size(), 0.0), std::numeric_limits<double>::quiet_NaN()};
+  for (std::size_t j = 0; j < scores.size(); ++j)
+    if (is_visible[j])
+      out.weights[j] = 1.0 / (1.0 + std::exp(-(scores[j] + b)));
   return out;
 }
 
