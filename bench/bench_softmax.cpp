@@ -7,23 +7,23 @@
 namespace attnkit_bench {
 namespace {
 
-void BM_Softmax(benchmark::State& state) {
+/// One dense or causal case of the grid with a given normaliser.
+template <class Normaliser> void time_dense(benchmark::State& state) {
   auto const c = attention_case::from(state);
   if (c.causal) {
-    time_attention(state, c, attnkit::attention<attnkit::softmax, attnkit::causal>{}, c.flops());
+    time_attention(state, c, attnkit::attention<Normaliser, attnkit::causal>{}, c.flops());
   } else {
-    time_attention(state, c, attnkit::attention<attnkit::softmax, attnkit::no_mask>{}, c.flops());
+    time_attention(state, c, attnkit::attention<Normaliser, attnkit::no_mask>{}, c.flops());
   }
+}
+
+void BM_Softmax(benchmark::State& state) {
+  time_dense<attnkit::softmax>(state);
 }
 
 /// Sigmoid attention (FlashSigmoid) on the same grid: the same kernel with no max, no sum, no rescale.
 void BM_Sigmoid(benchmark::State& state) {
-  auto const c = attention_case::from(state);
-  if (c.causal) {
-    time_attention(state, c, attnkit::attention<attnkit::sigmoid, attnkit::causal>{}, c.flops());
-  } else {
-    time_attention(state, c, attnkit::attention<attnkit::sigmoid, attnkit::no_mask>{}, c.flops());
-  }
+  time_dense<attnkit::sigmoid>(state);
 }
 
 BENCHMARK(BM_Softmax)->Apply(attention_args);
