@@ -1,11 +1,27 @@
 /// \file
 /// BM_Softmax: attnkit's fused softmax attention (no mask or causal) on the prefill grid of bench_common.hpp,
-/// plus N = 16384 causal, the dense baseline of BM_SlidingWindow; BM_Sigmoid: sigmoid attention on the grid.
+/// plus N = 16384 causal, the dense baseline of BM_SlidingWindow; BM_Sigmoid and BM_ProductsOnly on the grid.
 
 #include "time_attention.hpp"
 
 namespace attnkit_bench {
 namespace {
+
+/// A normaliser that leaves the scores as the weights: what the kernel costs without any element-wise
+/// work (no max, exp, sum or rescale). Against it, BM_Softmax and BM_Sigmoid show their element-wise share.
+struct scores_as_weights {
+  using kernel_family = attnkit::tiled_scores_family;
+  static constexpr bool has_lse = false;
+  struct row_state {};
+  template <class Arch>
+  float weigh_row(attnkit::query_block const&, row_state&, float*, std::int64_t) const noexcept {
+    return 1.0f;
+  }
+  template <class Arch>
+  attnkit::row_result finish_row(attnkit::query_block const&, std::int64_t, row_state const&) const noexcept {
+    return {1.0f, 0.0f};
+  }
+};
 
 /// One dense or causal case of the grid with a given normaliser.
 template <class Normaliser> void time_dense(benchmark::State& state) {
@@ -26,8 +42,14 @@ void BM_Sigmoid(benchmark::State& state) {
   time_dense<attnkit::sigmoid>(state);
 }
 
+/// The two products and the kernel's own passes only (output is not attention: the scores weigh V).
+void BM_ProductsOnly(benchmark::State& state) {
+  time_dense<scores_as_weights>(state);
+}
+
 BENCHMARK(BM_Softmax)->Apply(attention_args);
 BENCHMARK(BM_Sigmoid)->Apply(attention_args);
+BENCHMARK(BM_ProductsOnly)->Apply(attention_args);
 BENCHMARK(BM_Softmax)
     ->ArgNames({"N", "D", "causal", "threads"})
     ->Args({16384, 128, 1, 2})
