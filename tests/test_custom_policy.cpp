@@ -119,8 +119,7 @@ TEST_CASE("custom policies: a user mask and modifier match the reference", "[cus
       {}, {}, {}, {.bias = 0.5f}};
   attnkit::test::case_shape const s{
       .batch = 2, .q_heads = 4, .kv_heads = 2, .q_len = 70, .key_len = 150, .dim = 32, .v_dim = 16};
-  attnkit::test::for_each_arch(
-      [&](auto arch) { attnkit::test::check_random_case<decltype(arch)>(attn, s, 42); });
+  attnkit::test::check_random_case_every_arch(attn, s, 42);
 }
 
 TEST_CASE("custom policies: a mask whose key range starts after key 0", "[custom]") {
@@ -129,8 +128,7 @@ TEST_CASE("custom policies: a mask whose key range starts after key 0", "[custom
   attnkit::test::case_shape const s{
       .batch = 1, .q_heads = 2, .kv_heads = 1, .q_len = 200, .key_len = 333, .dim = 16, .v_dim = 8};
   INFO("width " << width);
-  attnkit::test::for_each_arch(
-      [&](auto arch) { attnkit::test::check_random_case<decltype(arch)>(attn, s, 43); });
+  attnkit::test::check_random_case_every_arch(attn, s, 43);
 }
 
 TEST_CASE("custom policies: a mask with many runs of keys per tile", "[custom]") {
@@ -139,6 +137,5 @@ TEST_CASE("custom policies: a mask with many runs of keys per tile", "[custom]")
   attnkit::test::case_shape const s{
       .batch = 1, .q_heads = 2, .kv_heads = 1, .q_len = 70, .key_len = 300, .dim = 16, .v_dim = 8};
   INFO("width " << width);
-  attnkit::test::for_each_arch(
-      [&](auto arch) { attnkit::test::check_random_case<decltype(arch)>(attn, s, 44); });
+  attnkit::test::check_random_case_every_arch(attn, s, 44);
 }

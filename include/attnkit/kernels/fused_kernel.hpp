@@ -281,9 +281,13 @@ private:
     for (std::int64_t r = 0; r < rows; ++r) {
       std::int64_t const i = set.index[r];
       float* row = scores + r * cols;
+      // Hidden before the modifiers run: columns outside the run, and panels the strip did not compute
+      // (those inside the run are hidden again by hide_keys, whatever a modifier wrote there).
       column_range const seen = strips[static_cast<std::size_t>(r / mr)];
-      std::fill(row, row + seen.begin, masked); // panels the strip cannot see were not computed
-      std::fill(row + std::max(seen.begin, seen.end), row + active, masked);
+      std::int64_t const computed_begin = std::max(seen.begin, span.lead);
+      std::int64_t const computed_end = std::max(computed_begin, std::min(seen.end, span.lead + count));
+      std::fill(row, row + computed_begin, masked);
+      std::fill(row + computed_end, row + active, masked);
       float* live = row + span.lead;
       std::apply(
           [&](auto const&... m) {
@@ -292,10 +296,6 @@ private:
           modifiers);
       if (kind == tile_kind::partial)
         hide_keys<Arch>(mask, block, i, span.keys.begin, live, count);
-      for (std::int64_t j = 0; j < span.lead; ++j)
-        row[j] = masked;
-      for (std::int64_t j = span.lead + count; j < active; ++j)
-        row[j] = masked;
 
       float const rescale = normaliser.template weigh_row<Arch>(block, set.states[r], row, active);
       if (rescale != 1.0f) {
