@@ -25,6 +25,7 @@ using neighbours =
     attnkit::attention<attnkit::softmax,
                        attnkit::visible_if_any<attnkit::neighbourhood, attnkit::sliding_window>>;
 using sigmoid_window = attnkit::attention<attnkit::sigmoid, attnkit::sliding_window, attnkit::alibi>;
+using sinks_window = attnkit::attention<attnkit::softmax_sinks, attnkit::sliding_window>;
 using sparse =
     attnkit::attention<attnkit::softmax, attnkit::block_sparse<attnkit::causal>, attnkit::additive_bias>;
 
@@ -49,6 +50,9 @@ template <class Attention> Attention make_attention() {
     return neighbours({}, {}, {attnkit::neighbourhood(31), attnkit::sliding_window(0, 0, 1)});
   } else if constexpr (std::is_same_v<Attention, sigmoid_window>) {
     return sigmoid_window({}, {}, attnkit::sliding_window(70, 5), {});
+  } else if constexpr (std::is_same_v<Attention, sinks_window>) {
+    return sinks_window({}, attnkit::softmax_sinks({0.0f, 2.0f, -1.0f, 5.0f}),
+                        attnkit::sliding_window::causal(90));
   } else if constexpr (std::is_same_v<Attention, sparse>) {
     attnkit::block_grid const grid{
         .batch = 2, .heads = 4, .q_len = 300, .key_len = 333, .q_block = 32, .key_block = 64};
@@ -65,7 +69,7 @@ template <class Attention> Attention make_attention() {
 TEMPLATE_TEST_CASE("threads: output and LSE do not depend on the thread count", "[threads]",
                    attnkit::attention<attnkit::softmax>,
                    (attnkit::attention<attnkit::softmax, attnkit::causal>), windowed, documents, neighbours,
-                   sigmoid_window, sparse) {
+                   sigmoid_window, sinks_window, sparse) {
   TestType const attn = make_attention<TestType>();
   tensor q(2, 4, 300, 64), k(2, 2, 333, 64), v(2, 2, 333, 48);
   attnkit::test::fill_normal(q, 21);

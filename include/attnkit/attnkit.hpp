@@ -19,6 +19,7 @@
 #include "attnkit/policies/sliding_window.hpp"
 #include "attnkit/policies/softcap.hpp"
 #include "attnkit/policies/softmax.hpp"
+#include "attnkit/policies/softmax_sinks.hpp"
 #include "attnkit/policies/visible_if_all.hpp"
 #include "attnkit/policies/visible_if_any.hpp"
 #include "attnkit/routing/moba_router.hpp"

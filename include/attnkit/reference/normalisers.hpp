@@ -4,8 +4,10 @@
 
 #include "attnkit/policies/sigmoid.hpp"
 #include "attnkit/policies/softmax.hpp"
+#include "attnkit/policies/softmax_sinks.hpp"
 #include "attnkit/reference/pair_coords.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -42,6 +44,30 @@ inline row_weights normalise(softmax const&, pair_coords const&, std::vector<dou
   for (double& w : out.weights)
     w /= sum;
   out.lse = max + std::log(sum);
+  return out;
+}
+
+/// softmax with a sink: w_j = exp(s_j) / (exp(sigma_h) + sum over visible j); LSE includes the sink, so a
+/// row that sees nothing has w = 0 and LSE = sigma_h.
+inline row_weights normalise(softmax_sinks const& n, pair_coords const& c, std::vector<double> const& scores,
+                             std::vector<bool> const& is_visible) {
+  double const sigma = n.logit(c.head);
+  double top = sigma;
+  for (std::size_t j = 0; j < scores.size(); ++j)
+    if (is_visible[j])
+      top = std::max(top, scores[j]);
+  row_weights out{std::vector<double>(scores.size(), 0.0), -std::numeric_limits<double>::infinity()};
+  if (top == -std::numeric_limits<double>::infinity()) // no sink and no visible finite score
+    return out;
+  double sum = std::exp(sigma - top);
+  for (std::size_t j = 0; j < scores.size(); ++j)
+    if (is_visible[j]) {
+      out.weights[j] = std::exp(scores[j] - top);
+      sum += out.weights[j];
+    }
+  for (double& w : out.weights)
+    w /= sum;
+  out.lse = top + std::log(sum);
   return out;
 }
 
