@@ -135,6 +135,6 @@ TEST_CASE("softmax kernel: KV heads packed and used in several chunks", "[kernel
   // the 2 x 4 KV heads go through one at a time; GQA puts two query heads on each.
   case_shape const s{
       .batch = 2, .q_heads = 8, .kv_heads = 4, .q_len = 65, .key_len = 4097, .dim = 256, .v_dim = 256};
-  attnkit::test::check_random_case<xsimd::default_arch>(causal_attention{}, s, 1300, 2);
-  attnkit::test::check_random_case<xsimd::default_arch>(full_attention{}, s, 1301, 2);
+  attnkit::test::check_random_case<xsimd::default_arch>(causal_attention{}, s, 1300, {.threads = 2});
+  attnkit::test::check_random_case<xsimd::default_arch>(full_attention{}, s, 1301, {.threads = 2});
 }

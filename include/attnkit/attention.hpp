@@ -89,6 +89,9 @@ public:
       detail::fail("attention_options.scale must be finite, got " + std::to_string(*options_.scale));
     if (run.threads < 0)
       detail::fail("run_options.threads must be >= 0, got " + std::to_string(run.threads));
+    if (run.decode_split_keys < 0)
+      detail::fail("run_options.decode_split_keys must be >= 0, got " +
+                   std::to_string(run.decode_split_keys));
     call_shape const shape{.batch = q.extent(0),
                            .q_heads = q.extent(1),
                            .kv_heads = k.extent(1),
@@ -107,7 +110,8 @@ public:
         .lse = lse,
         .scale = scale_for(q.extent(3)),
         .position_offset = options_.align == alignment::bottom_right ? k.extent(2) - q.extent(2) : 0,
-        .threads = detail::resolve_thread_count(run.threads)};
+        .threads = detail::resolve_thread_count(run.threads),
+        .decode_split_keys = run.decode_split_keys};
     using kernel = typename detail::kernel_for<typename Normaliser::kernel_family, Arch, Normaliser, Mask,
                                                Modifiers...>::type;
     kernel::run(problem, normaliser_, mask_, modifiers_);

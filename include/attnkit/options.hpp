@@ -25,6 +25,10 @@ struct attention_options {
 struct run_options {
   /// Worker threads; 0 means OpenMP's default (all cores). Results do not depend on it.
   int threads = 0;
+  /// Keys per split when the decode kernel (Sq <= 16) spreads a long KV cache over threads; 0 lets attnkit
+  /// choose (a fixed 2048, rounded up to a multiple of 64). Results depend on it within rounding only, and
+  /// never on `threads`.
+  std::int64_t decode_split_keys = 0;
 };
 
 } // namespace attnkit

@@ -33,31 +33,31 @@ struct random_case {
 
   /// Runs `attn` on `Arch` and checks o and lse against `ref`.
   template <class Arch, class Attention>
-  void run_and_check(Attention const& attn, reference::result const& ref, int threads = 0) {
+  void run_and_check(Attention const& attn, reference::result const& ref, run_options run = {}) {
     tensor o(s.batch, s.q_heads, s.q_len, s.v_dim, s.mem, s.row_pad);
     std::vector<float> lse_buf(static_cast<std::size_t>(s.batch * s.q_heads * s.q_len), 123.0f);
     auto const lse = bhs(lse_buf.data(), s.batch, s.q_heads, s.q_len);
     // A normaliser without an LSE gets an empty view, and only its output is compared.
     tensor_view<float, 3> const wanted = Attention::normaliser_type::has_lse ? lse : tensor_view<float, 3>{};
-    attn.template run_on<Arch>(q.cview(), k.cview(), v.cview(), o.view(), wanted,
-                               run_options{.threads = threads});
+    attn.template run_on<Arch>(q.cview(), k.cview(), v.cview(), o.view(), wanted, run);
     check_against_reference(ref, v.cview(), o.view(), wanted);
   }
 };
 
 /// Runs `attn` on `Arch` with random inputs of `shape` and checks o and lse against the fp64 reference.
 template <class Arch, class Attention>
-void check_random_case(Attention const& attn, case_shape const& s, std::uint32_t seed, int threads = 0) {
+void check_random_case(Attention const& attn, case_shape const& s, std::uint32_t seed, run_options run = {}) {
   random_case c(s, seed);
-  c.run_and_check<Arch>(attn, reference::attention(attn, c.q.cview(), c.k.cview(), c.v.cview()), threads);
+  c.run_and_check<Arch>(attn, reference::attention(attn, c.q.cview(), c.k.cview(), c.v.cview()), run);
 }
 
 /// The same check on every architecture the binary and the CPU have, with the reference computed once.
 template <class Attention>
-void check_random_case_every_arch(Attention const& attn, case_shape const& s, std::uint32_t seed) {
+void check_random_case_every_arch(Attention const& attn, case_shape const& s, std::uint32_t seed,
+                                  run_options run = {}) {
   random_case c(s, seed);
   auto const ref = reference::attention(attn, c.q.cview(), c.k.cview(), c.v.cview());
-  for_each_arch([&](auto arch) { c.run_and_check<decltype(arch)>(attn, ref); });
+  for_each_arch([&](auto arch) { c.run_and_check<decltype(arch)>(attn, ref, run); });
 }
 
 } // namespace attnkit::test

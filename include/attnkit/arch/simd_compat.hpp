@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <type_traits>
 
 /// Asks for full unrolling of the next loop (fixed trip counts in micro-kernels).
 #if defined(__clang__)
@@ -54,6 +55,33 @@ template <class Arch> inline float reduce_max(float_batch<Arch> const& x) noexce
   for (std::size_t i = 1; i < lanes.size(); ++i)
     best = std::max(best, lanes[i]);
   return best;
+}
+
+/// Lane i of the result is the sum of rows[i]'s lanes, for width<Arch> rows. xsimd 8.1's `haddp` does
+/// this for SSE, AVX and NEON, but its AVX-512 version swaps lanes 2-3 with 4-5 and 10-11 with 12-13;
+/// there, each row's two 256-bit halves are added first and AVX's `haddp` finishes the job.
+template <class Arch> inline float_batch<Arch> transpose_sums(float_batch<Arch> const* rows) noexcept {
+#if XSIMD_WITH_AVX512F
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+    using half = xsimd::batch<float, xsimd::avx>;
+    auto fold = [](__m512 x) {
+      __m256 const low = _mm512_castps512_ps256(x);
+      __m256 const high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1));
+      return half(_mm256_add_ps(low, high));
+    };
+    half first[8], second[8];
+    for (std::size_t i = 0; i < 8; ++i) {
+      first[i] = fold(rows[i]);
+      second[i] = fold(rows[i + 8]);
+    }
+    __m256 const a = xsimd::haddp(first), b = xsimd::haddp(second);
+    return _mm512_castpd_ps(
+        _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(a)), _mm256_castps_pd(b), 1));
+  } else
+#endif
+  {
+    return xsimd::haddp(rows);
+  }
 }
 
 /// True when the CPU running this program can execute instructions of `Arch`.

@@ -19,6 +19,7 @@ struct attention_problem {
   float scale = 1.0f;
   std::int64_t position_offset = 0; ///< p(i) = i + position_offset
   int threads = 1;
+  std::int64_t decode_split_keys = 0; ///< keys per split of the decode kernel; 0 chooses
 
   std::int64_t batch() const noexcept { return q.extent(0); }
   std::int64_t q_heads() const noexcept { return q.extent(1); }

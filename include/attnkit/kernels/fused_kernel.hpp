@@ -9,6 +9,7 @@
 #include "attnkit/kernels/attention_problem.hpp"
 #include "attnkit/kernels/packed_kv.hpp"
 #include "attnkit/kernels/parallel_for.hpp"
+#include "attnkit/kernels/policy_arg.hpp"
 #include "attnkit/kernels/tile_shape.hpp"
 #include "attnkit/policies/hide_keys.hpp"
 #include "attnkit/policies/query_block.hpp"
@@ -23,10 +24,6 @@
 #include <vector>
 
 namespace attnkit::detail {
-
-/// How kernels take a policy: empty ones by value, others by reference. GCC 12 reports an empty
-/// object passed by const& as "may be used uninitialized" (it has no byte that was ever written).
-template <class Policy> using policy_arg = std::conditional_t<std::is_empty_v<Policy>, Policy, Policy const&>;
 
 template <class Arch, class Normaliser, class Mask, class... Modifiers> struct fused_kernel {
   using row_state = typename Normaliser::row_state;

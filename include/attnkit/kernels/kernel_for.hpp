@@ -3,7 +3,7 @@
 /// Picks the kernel that implements a normaliser's kernel family. The primary template is a trap: a
 /// normaliser whose family no kernel implements fails to compile with a sentence saying so.
 
-#include "attnkit/kernels/fused_kernel.hpp"
+#include "attnkit/kernels/tiled_kernel.hpp"
 #include "attnkit/policies/kernel_family.hpp"
 
 namespace attnkit::detail {
@@ -18,7 +18,7 @@ template <class Family, class Arch, class Normaliser, class Mask, class... Modif
 
 template <class Arch, class Normaliser, class Mask, class... Modifiers>
 struct kernel_for<tiled_scores_family, Arch, Normaliser, Mask, Modifiers...> {
-  using type = fused_kernel<Arch, Normaliser, Mask, Modifiers...>;
+  using type = tiled_kernel<Arch, Normaliser, Mask, Modifiers...>;
 };
 
 } // namespace attnkit::detail

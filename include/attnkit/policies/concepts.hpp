@@ -5,6 +5,7 @@
 #include "attnkit/arch/simd_compat.hpp"
 #include "attnkit/policies/call_shape.hpp"
 #include "attnkit/policies/query_block.hpp"
+#include "attnkit/policies/row_result.hpp"
 
 #include <concepts>
 #include <cstdint>
@@ -38,6 +39,14 @@ concept score_modifier = std::copy_constructible<S> &&
 template <class N>
 concept normaliser_policy = std::copy_constructible<N> && requires {
   typename N::kernel_family;
+};
+
+/// Optional normaliser hook: `merge_rows(into, from)` folds the state of a row over other keys into
+/// `into` and says how to combine the two accumulated outputs. The decode kernel splits long key ranges
+/// across threads only for normalisers that have it.
+template <class N>
+concept merges_rows = requires(N const& n, typename N::row_state& into, typename N::row_state const& from) {
+  { n.merge_rows(into, from) } -> std::same_as<merge_factors>;
 };
 
 /// Optional hook of every policy kind: `validate(call_shape)` throws std::invalid_argument when the

@@ -56,6 +56,9 @@ public:
     return 1.0f;
   }
 
+  /// Weights are not normalised: outputs over disjoint keys add.
+  merge_factors merge_rows(row_state&, row_state const&) const noexcept { return {1.0f, 1.0f}; }
+
   template <class Arch>
   row_result finish_row(query_block const&, std::int64_t, row_state const&) const noexcept {
     return {1.0f, std::numeric_limits<float>::quiet_NaN()};

@@ -8,6 +8,7 @@
 #include "attnkit/policies/query_block.hpp"
 #include "attnkit/policies/row_result.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -61,6 +62,20 @@ struct softmax {
     state.sum = state.sum * rescale + simd::reduce_sum<Arch>(sum);
     state.max = new_max;
     return rescale;
+  }
+
+  /// Folds the state of the row's other keys (`from`, e.g. another split of a long KV cache) into `into`,
+  /// rescaling both to the larger max. A NaN sum stays NaN.
+  merge_factors merge_rows(row_state& into, row_state const& from) const noexcept {
+    float const top = std::max(into.max, from.max);
+    if (top == -std::numeric_limits<float>::infinity()) { // neither saw a finite score
+      into.sum += from.sum;
+      return {1.0f, 1.0f};
+    }
+    merge_factors const f{std::exp(into.max - top), std::exp(from.max - top)};
+    into.sum = into.sum * f.into + from.sum * f.from;
+    into.max = top;
+    return f;
   }
 
   /// The output factor and LSE of a finished row.

@@ -67,6 +67,11 @@ public:
     return softmax{}.weigh_row<Arch>(b, state, scores, n);
   }
 
+  /// Partial rows merge as softmax's do; the sink joins once, when the merged row is finished.
+  merge_factors merge_rows(row_state& into, row_state const& from) const noexcept {
+    return softmax{}.merge_rows(into, from);
+  }
+
   /// With m the running max and l = sum exp(s - m): M = max(m, sigma), d = l exp(m - M) + exp(sigma - M);
   /// the output is scaled by exp(m - M) / d and LSE = M + log(d). Nothing overflows for any finite sigma.
   template <class Arch>

@@ -1,0 +1,113 @@
+#pragma once
+/// \file
+/// The two products of the decode kernel, on K and V rows read in place (no packing): the scores of one
+/// query row against consecutive keys, and O += P V for a few rows at once.
+
+#include "attnkit/arch/register_blocking.hpp"
+#include "attnkit/arch/simd_compat.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+namespace attnkit::simd {
+
+/// scores[j] = q . k_j for j in [0, n); key j's row starts at k + j * key_stride (unit stride inside).
+/// Writes n rounded up to the SIMD width W: the entries past n repeat the last key, for the caller to
+/// hide. W keys are summed side by side and reduced together by one transposing horizontal add, so no
+/// key pays a full reduction of its own.
+template <class Arch>
+inline void row_scores(float const* q, std::int64_t dim, float const* k, std::int64_t key_stride,
+                       std::int64_t n, float* scores) noexcept {
+  using batch = float_batch<Arch>;
+  constexpr auto w = static_cast<std::int64_t>(width<Arch>);
+  std::int64_t const vector_dim = dim / w * w;
+  for (std::int64_t j0 = 0; j0 < n; j0 += w) {
+    float const* key[w];
+    batch acc[w];
+    ATTNKIT_UNROLL
+    for (std::int64_t j = 0; j < w; ++j) {
+      key[j] = k + std::min(j0 + j, n - 1) * key_stride; // never read past the last key
+      acc[j] = batch(0.0f);
+    }
+    for (std::int64_t d = 0; d < vector_dim; d += w) {
+      batch const qd = batch::load_unaligned(q + d);
+      ATTNKIT_UNROLL
+      for (std::int64_t j = 0; j < w; ++j)
+        acc[j] = xsimd::fma(qd, batch::load_unaligned(key[j] + d), acc[j]);
+    }
+    batch sums = transpose_sums<Arch>(acc);
+    if (vector_dim < dim) { // the last dim % W elements, one key at a time
+      alignas(64) float tail[w];
+      for (std::int64_t j = 0; j < w; ++j) {
+        float s = 0.0f;
+        for (std::int64_t d = vector_dim; d < dim; ++d)
+          s += q[d] * key[j][d];
+        tail[j] = s;
+      }
+      sums += batch::load_aligned(tail);
+    }
+    sums.store_unaligned(scores + j0);
+  }
+}
+
+/// out[r][0, v_dim) += sum_j weights[r][j] * v_j for Rows rows over n keys; key j's values start at
+/// v + j * value_stride. v_dim is any size: the columns past the last whole vector are done one by one.
+template <class Arch, std::size_t Rows>
+inline void rows_times_values(float const* const* weights, float const* v, std::int64_t value_stride,
+                              std::int64_t n, std::int64_t v_dim, float* const* out) noexcept {
+  using batch = float_batch<Arch>;
+  constexpr auto w = static_cast<std::int64_t>(width<Arch>);
+  constexpr std::int64_t vectors = 4; // 4 vectors x Rows <= 16 accumulators
+  std::int64_t d = 0;
+  for (; d + vectors * w <= v_dim; d += vectors * w) {
+    batch acc[Rows][vectors];
+    ATTNKIT_UNROLL
+    for (std::size_t r = 0; r < Rows; ++r)
+      ATTNKIT_UNROLL
+    for (std::int64_t c = 0; c < vectors; ++c)
+      acc[r][c] = batch::load_unaligned(out[r] + d + c * w);
+    for (std::int64_t j = 0; j < n; ++j) {
+      batch vj[vectors];
+      ATTNKIT_UNROLL
+      for (std::int64_t c = 0; c < vectors; ++c)
+        vj[c] = batch::load_unaligned(v + j * value_stride + d + c * w);
+      ATTNKIT_UNROLL
+      for (std::size_t r = 0; r < Rows; ++r) {
+        batch const p(weights[r][j]);
+        ATTNKIT_UNROLL
+        for (std::int64_t c = 0; c < vectors; ++c)
+          acc[r][c] = xsimd::fma(p, vj[c], acc[r][c]);
+      }
+    }
+    ATTNKIT_UNROLL
+    for (std::size_t r = 0; r < Rows; ++r)
+      ATTNKIT_UNROLL
+    for (std::int64_t c = 0; c < vectors; ++c)
+      acc[r][c].store_unaligned(out[r] + d + c * w);
+  }
+  for (; d + w <= v_dim; d += w) {
+    batch acc[Rows];
+    ATTNKIT_UNROLL
+    for (std::size_t r = 0; r < Rows; ++r)
+      acc[r] = batch::load_unaligned(out[r] + d);
+    for (std::int64_t j = 0; j < n; ++j) {
+      batch const vj = batch::load_unaligned(v + j * value_stride + d);
+      ATTNKIT_UNROLL
+      for (std::size_t r = 0; r < Rows; ++r)
+        acc[r] = xsimd::fma(batch(weights[r][j]), vj, acc[r]);
+    }
+    ATTNKIT_UNROLL
+    for (std::size_t r = 0; r < Rows; ++r)
+      acc[r].store_unaligned(out[r] + d);
+  }
+  for (; d < v_dim; ++d)
+    for (std::size_t r = 0; r < Rows; ++r) {
+      float s = out[r][d];
+      for (std::int64_t j = 0; j < n; ++j)
+        s += weights[r][j] * v[j * value_stride + d];
+      out[r][d] = s;
+    }
+}
+
+} // namespace attnkit::simd
