@@ -3,6 +3,7 @@
 /// attnkit: composable, fused attention kernels for CPUs. Include this one header.
 
 #include "attnkit/attention.hpp"
+#include "attnkit/merge.hpp"
 #include "attnkit/options.hpp"
 #include "attnkit/policies/additive_bias.hpp"
 #include "attnkit/policies/alibi.hpp"

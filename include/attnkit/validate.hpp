@@ -20,8 +20,9 @@ namespace detail {
 
 inline constexpr std::array<char const*, 4> dim_names{"batch", "heads", "seq", "dim"};
 
-[[noreturn]] inline void fail(std::string const& message) {
-  throw std::invalid_argument("attnkit::attention: " + message);
+/// Throws std::invalid_argument("<where>: <message>"); `where` names the public function called.
+[[noreturn]] inline void fail(std::string const& message, char const* where = "attnkit::attention") {
+  throw std::invalid_argument(std::string(where) + ": " + message);
 }
 
 /// Byte range [first, last] spanned by a view's elements; only meaningful for a non-empty view.
@@ -38,15 +39,19 @@ template <class T, std::size_t Rank> byte_span span_of(tensor_view<T, Rank> cons
   return {first, first + static_cast<std::uintptr_t>(max_offset) * sizeof(T) + sizeof(T) - 1};
 }
 
-template <class T, std::size_t Rank> void check_view(tensor_view<T, Rank> const& view, char const* name) {
+template <class T, std::size_t Rank>
+void check_view(tensor_view<T, Rank> const& view, char const* name,
+                char const* where = "attnkit::attention") {
   for (std::size_t d = 0; d < Rank; ++d)
     if (view.extent(d) < 0)
       fail(std::string(name) + ".extent(" + std::to_string(d) + ") must be >= 0, got " +
-           std::to_string(view.extent(d)));
+               std::to_string(view.extent(d)),
+           where);
   for (std::size_t d = 0; d < Rank; ++d) {
     if (view.stride(d) < 0)
       fail(std::string(name) + ".stride(" + std::to_string(d) + ") must be >= 0, got " +
-           std::to_string(view.stride(d)));
+               std::to_string(view.stride(d)),
+           where);
   }
   // Element count and largest offset must fit in 64 bits (and the offset in bytes in the address space),
   // or every later index computation overflows.
@@ -63,9 +68,10 @@ template <class T, std::size_t Rank> void check_view(tensor_view<T, Rank> const&
       overflow || reach > std::numeric_limits<std::int64_t>::max() / static_cast<std::int64_t>(sizeof(T));
   if (overflow)
     fail(std::string(name) +
-         " has extents and strides whose element count or extent in memory overflows 64 bits");
+             " has extents and strides whose element count or extent in memory overflows 64 bits",
+         where);
   if (count > 0 && view.data() == nullptr)
-    fail(std::string(name) + " has " + std::to_string(count) + " elements but a null data pointer");
+    fail(std::string(name) + " has " + std::to_string(count) + " elements but a null data pointer", where);
 }
 
 /// True when no two index tuples of the view address the same element (required of outputs).
@@ -91,20 +97,21 @@ template <class T, std::size_t Rank> bool has_distinct_elements(tensor_view<T, R
 
 template <class A, std::size_t RA, class B, std::size_t RB>
 void check_disjoint(tensor_view<A, RA> const& out, char const* out_name, tensor_view<B, RB> const& in,
-                    char const* in_name) {
+                    char const* in_name, char const* where = "attnkit::attention") {
   if (out.size() == 0 || in.size() == 0)
     return;
   auto const a = span_of(out);
   auto const b = span_of(in);
   if (a.first <= b.last && b.first <= a.last)
-    fail(std::string(out_name) + " overlaps " + in_name + " in memory; the output must not alias an input");
+    fail(std::string(out_name) + " overlaps " + in_name + " in memory; the output must not alias an input",
+         where);
 }
 
 inline void check_equal(std::int64_t got, std::int64_t expected, std::string const& what,
-                        std::string const& against) {
+                        std::string const& against, char const* where = "attnkit::attention") {
   if (got != expected)
-    fail(what + " = " + std::to_string(got) + " does not match " + against + " = " +
-         std::to_string(expected));
+    fail(what + " = " + std::to_string(got) + " does not match " + against + " = " + std::to_string(expected),
+         where);
 }
 
 inline std::string dim_label(char const* name, std::size_t d) {
