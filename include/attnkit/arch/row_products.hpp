@@ -23,26 +23,37 @@ inline void row_scores(float const* q, std::int64_t dim, float const* k, std::in
   constexpr auto w = static_cast<std::int64_t>(width<Arch>);
   std::int64_t const vector_dim = dim / w * w;
   for (std::int64_t j0 = 0; j0 < n; j0 += w) {
-    float const* key[w];
     batch acc[w];
     ATTNKIT_UNROLL
-    for (std::int64_t j = 0; j < w; ++j) {
-      key[j] = k + std::min(j0 + j, n - 1) * key_stride; // never read past the last key
+    for (std::int64_t j = 0; j < w; ++j)
       acc[j] = batch(0.0f);
-    }
-    for (std::int64_t d = 0; d < vector_dim; d += w) {
-      batch const qd = batch::load_unaligned(q + d);
-      ATTNKIT_UNROLL
-      for (std::int64_t j = 0; j < w; ++j)
-        acc[j] = xsimd::fma(qd, batch::load_unaligned(key[j] + d), acc[j]);
+    if (j0 + w <= n) {
+      // W whole keys: one pointer stepped by the stride (an array of W pointers would live on the stack
+      // and cost a load per FMA).
+      for (std::int64_t d = 0; d < vector_dim; d += w) {
+        batch const qd = batch::load_unaligned(q + d);
+        float const* key = k + j0 * key_stride + d;
+        ATTNKIT_UNROLL
+        for (std::int64_t j = 0; j < w; ++j, key += key_stride)
+          acc[j] = xsimd::fma(qd, batch::load_unaligned(key), acc[j]);
+      }
+    } else {
+      for (std::int64_t d = 0; d < vector_dim; d += w) {
+        batch const qd = batch::load_unaligned(q + d);
+        ATTNKIT_UNROLL
+        for (std::int64_t j = 0; j < w; ++j) // past the last key, repeat it: never read past the end
+          acc[j] =
+              xsimd::fma(qd, batch::load_unaligned(k + std::min(j0 + j, n - 1) * key_stride + d), acc[j]);
+      }
     }
     batch sums = transpose_sums<Arch>(acc);
     if (vector_dim < dim) { // the last dim % W elements, one key at a time
       alignas(64) float tail[w];
       for (std::int64_t j = 0; j < w; ++j) {
+        float const* key = k + std::min(j0 + j, n - 1) * key_stride;
         float s = 0.0f;
         for (std::int64_t d = vector_dim; d < dim; ++d)
-          s += q[d] * key[j][d];
+          s += q[d] * key[d];
         tail[j] = s;
       }
       sums += batch::load_aligned(tail);
