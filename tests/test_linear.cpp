@@ -356,6 +356,7 @@ TEST_CASE("linear: bad parameters are rejected, naming them", "[validation][line
   CHECK_THROWS_AS(linear<>({.decay = {nan}}), std::invalid_argument);
   CHECK_THROWS_WITH(linear<>({.chunk = 0}), Contains("chunk = 0") && Contains(">= 1"));
   CHECK_THROWS_WITH(linear<>({.chunk = -3}), Contains("chunk = -3"));
+  CHECK_THROWS_WITH(linear<>({.chunk = 4097}), Contains("chunk = 4097") && Contains("<= 4096"));
   CHECK_NOTHROW(linear<>({.eps = 0.0f, .decay = {1.0f, 1e-6f}, .chunk = 1}));
 
   attnkit::test::random_case c({.q_heads = 4, .kv_heads = 2, .q_len = 6, .key_len = 6, .dim = 8, .v_dim = 8},

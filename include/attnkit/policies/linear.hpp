@@ -28,7 +28,8 @@ struct linear_options {
   /// Per query head decay lambda_h in (0, 1]: the term of key j is weighted by lambda_h^(p(i) - j).
   /// Empty means no decay. Only with the causal mask; the call checks that it has Hq values.
   std::vector<float> decay{};
-  /// Keys per chunk of the causal kernel (quadratic inside a chunk, a running state across chunks); >= 1.
+  /// Keys per chunk of the causal kernel (quadratic inside a chunk, a running state across chunks);
+  /// 1 .. linear<>::max_chunk (4096).
   /// 64 keeps a chunk's phi(K)^T, V and score tile in L1/L2 at D = 128 and makes the quadratic part
   /// cost about as much as the state products (2 C (D + Dv) against 4 D Dv flops per token).
   std::int64_t chunk = 64;
@@ -49,11 +50,13 @@ public:
   using kernel_family = linear_family;
   using feature_map_type = FeatureMap;
   static constexpr bool has_lse = false;
+  /// Largest chunk: each thread holds a chunk x chunk score tile (64 MiB at 4096).
+  static constexpr std::int64_t max_chunk = 4096;
 
   /// Normalised, eps = 1e-6, no decay, chunks of 64 keys.
   linear() = default;
   /// Throws std::invalid_argument naming the first bad number: eps < 0 or not finite, a decay outside
-  /// (0, 1], chunk < 1.
+  /// (0, 1], chunk outside [1, max_chunk].
   explicit linear(linear_options options, FeatureMap phi = {})
       : options_(std::move(options)), phi_(std::move(phi)) {
     if (!(options_.eps >= 0.0f) || !std::isfinite(options_.eps))
@@ -64,8 +67,9 @@ public:
         detail::policy_error("linear", "decay[" + std::to_string(h) + "] = " + std::to_string(lambda) +
                                            " must be in (0, 1]");
     }
-    if (options_.chunk < 1)
-      detail::policy_error("linear", "chunk = " + std::to_string(options_.chunk) + " must be >= 1");
+    if (options_.chunk < 1 || options_.chunk > max_chunk)
+      detail::policy_error("linear", "chunk = " + std::to_string(options_.chunk) +
+                                         " must be >= 1 and <= " + std::to_string(max_chunk));
   }
 
   bool normalised() const noexcept { return options_.normalise; }
