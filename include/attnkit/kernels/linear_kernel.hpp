@@ -128,6 +128,7 @@ private:
     bool decay;         // lambda != 1
     bool state_nonzero; // S and z may hold something (else the inter-chunk product is skipped)
     bool starts_empty;  // no key before the call
+    bool keeps_state;   // the caller wants the final state (so every key must reach it)
   };
 
   static void run_head(attention_problem const& p, Normaliser const& normaliser, shape const& s,
@@ -143,7 +144,8 @@ private:
             lambda,
             lambda != 1.0f,
             !state.starts_empty,
-            state.starts_empty};
+            state.starts_empty,
+            state.kv != nullptr};
     std::int64_t const state_offset = b * p.q_heads() + h;
 
     // ---- Initial state: zero, or the caller's, in the padded layout ----
@@ -237,8 +239,9 @@ private:
       }
       store_rows(hd, i0, rows, sees_any);
     }
-    // A caller that keeps the state wants every key in it (with Sq = Sk this loop never runs).
-    while (t < sk) {
+    // A caller that keeps the state wants every key in it (with Sq = Sk this loop never runs); keys past
+    // the last query's position (top-left, Sq < Sk) are otherwise skipped.
+    while (hd.keeps_state && t < sk) {
       std::int64_t const n = std::min(s.chunk, sk - t);
       load_keys(hd, t, n);
       absorb(hd, n);
