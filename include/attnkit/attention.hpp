@@ -70,8 +70,8 @@ public:
   void operator()(tensor_view<float const> q, tensor_view<float const> k, tensor_view<float const> v,
                   tensor_view<float> o, tensor_view<float, 3> lse, run_options run = {}) const {
     static_assert(Normaliser::has_lse,
-                  "attnkit::attention: this normaliser has no log-sum-exp (sigmoid attention is not "
-                  "normalised); call attn(q, k, v, o) without an lse argument.");
+                  "attnkit::attention: this normaliser has no log-sum-exp (sigmoid and linear attention "
+                  "do not normalise with a softmax); call attn(q, k, v, o) without an lse argument.");
     if (lse.data() == nullptr && lse.size() > 0)
       detail::fail("lse has a null data pointer");
     run_on<xsimd::default_arch>(q, k, v, o, lse, run);

@@ -3,6 +3,7 @@
 /// attnkit: composable, fused attention kernels for CPUs. Include this one header.
 
 #include "attnkit/attention.hpp"
+#include "attnkit/linear_state.hpp"
 #include "attnkit/merge.hpp"
 #include "attnkit/options.hpp"
 #include "attnkit/policies/additive_bias.hpp"
@@ -12,7 +13,9 @@
 #include "attnkit/policies/block_sparse.hpp"
 #include "attnkit/policies/causal.hpp"
 #include "attnkit/policies/document.hpp"
+#include "attnkit/policies/feature_maps.hpp"
 #include "attnkit/policies/key_bias.hpp"
+#include "attnkit/policies/linear.hpp"
 #include "attnkit/policies/neighbourhood.hpp"
 #include "attnkit/policies/no_mask.hpp"
 #include "attnkit/policies/sigmoid.hpp"

@@ -8,4 +8,8 @@ namespace attnkit {
 /// (softmax, sigmoid, softmax with sinks): kernels/fused_kernel.hpp.
 struct tiled_scores_family {};
 
+/// Linear attention: per-head key-value states and prefix sums over chunks of keys (linear<FeatureMap>):
+/// kernels/linear_kernel.hpp.
+struct linear_family {};
+
 } // namespace attnkit
