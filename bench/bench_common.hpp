@@ -106,6 +106,18 @@ private:
   std::chrono::steady_clock::time_point start_;
 };
 
+/// Runs `call` in the benchmark loop (its output `out` kept alive) and returns the loop's wall-clock
+/// seconds, from which the counters are computed.
+template <class Call> double timed_loop(benchmark::State& state, float* out, Call&& call) {
+  loop_timer const timer;
+  for (auto _ : state) {
+    call();
+    benchmark::DoNotOptimize(out);
+    benchmark::ClobberMemory();
+  }
+  return timer.seconds();
+}
+
 /// Sets FLOP/s (`flops` per call, as a rate over the measured real time) and peak_pct (100 * achieved / the
 /// FP32 FMA peak probed at start-up for `threads`; 0 when that count was not probed).
 inline void set_flop_counters(benchmark::State& state, double flops, int threads, double loop_seconds) {

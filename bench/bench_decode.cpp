@@ -64,13 +64,7 @@ void BM_Decode(benchmark::State& state) {
   attnkit::attention<attnkit::softmax, attnkit::causal> const attn;
   attnkit::run_options const run{.threads = c.threads};
 
-  loop_timer const timer;
-  for (auto _ : state) {
-    attn(q, k, v, o, run);
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  double const seconds = timer.seconds();
+  double const seconds = timed_loop(state, out.data(), [&] { attn(q, k, v, o, run); });
   double const bytes_per_second =
       seconds > 0 ? c.kv_bytes() * static_cast<double>(state.iterations()) / seconds : 0;
   state.counters["bytes_per_second"] = benchmark::Counter(bytes_per_second);

@@ -31,23 +31,7 @@ void BM_LinearCausal(benchmark::State& state) {
   attention_case const c{
       .n = state.range(0), .d = state.range(1), .causal = true, .threads = static_cast<int>(state.range(2))};
   attnkit::attention<attnkit::linear<attnkit::elu1>, attnkit::causal> const attn{};
-  attention_inputs const& in = inputs_for(c);
-  std::vector<float> out(static_cast<std::size_t>(c.elements()), 0.0f); // touched before timing
-
-  auto const q = attnkit::bhsd(in.q.data(), batch, heads, c.n, c.d); // [B, H, N, D]
-  auto const k = attnkit::bhsd(in.k.data(), batch, heads, c.n, c.d); // [B, H, N, D]
-  auto const v = attnkit::bhsd(in.v.data(), batch, heads, c.n, c.d); // [B, H, N, D]
-  auto const o = attnkit::bhsd(out.data(), batch, heads, c.n, c.d);  // [B, H, N, D]
-  attnkit::run_options const run{.threads = c.threads};
-
-  loop_timer const timer;
-  for (auto _ : state) {
-    attn(q, k, v, o, run);
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  double const seconds = timer.seconds();
-  set_flop_counters(state, linear_causal_flops(c.n, c.d), c.threads, seconds);
+  double const seconds = time_attention(state, c, attn, linear_causal_flops(c.n, c.d));
   // Wall time of one call per token (all B x H heads): flat in N is the point of the chunked form.
   state.counters["ns_per_token"] =
       benchmark::Counter(state.iterations() > 0 ? 1e9 * seconds / static_cast<double>(state.iterations()) /

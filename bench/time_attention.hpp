@@ -11,9 +11,9 @@
 namespace attnkit_bench {
 
 /// Times `attn` on the inputs of `c` (self-attention, Sq = Sk = N) and sets FLOP/s and peak_pct from
-/// `flops`, the useful FLOPs of one call.
+/// `flops`, the useful FLOPs of one call. Returns the loop's wall-clock seconds.
 template <class Attention>
-void time_attention(benchmark::State& state, attention_case const& c, Attention const& attn, double flops) {
+double time_attention(benchmark::State& state, attention_case const& c, Attention const& attn, double flops) {
   attention_inputs const& in = inputs_for(c);
   std::vector<float> out(static_cast<std::size_t>(c.elements()), 0.0f); // touched before timing
 
@@ -23,13 +23,9 @@ void time_attention(benchmark::State& state, attention_case const& c, Attention 
   auto const o = attnkit::bhsd(out.data(), batch, heads, c.n, c.d);  // [B, H, N, D]
   attnkit::run_options const run{.threads = c.threads};
 
-  loop_timer const timer;
-  for (auto _ : state) {
-    attn(q, k, v, o, run);
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  set_flop_counters(state, flops, c.threads, timer.seconds());
+  double const seconds = timed_loop(state, out.data(), [&] { attn(q, k, v, o, run); });
+  set_flop_counters(state, flops, c.threads, seconds);
+  return seconds;
 }
 
 } // namespace attnkit_bench
