@@ -39,21 +39,10 @@ std::vector<float> some_decays(std::int64_t heads) {
 /// `make(Sq, Sk, options)`'s attention on the odd-size grid (size_grid.hpp), both alignments, GQA 4 / 2,
 /// every architecture.
 template <class MakeAttention> void check_linear_every_size(MakeAttention const& make, std::uint32_t seed) {
-  for (std::int64_t q_len : attnkit::test::odd_sizes)
-    for (std::int64_t key_len : attnkit::test::odd_sizes)
-      for (auto align : {attnkit::alignment::bottom_right, attnkit::alignment::top_left}) {
-        auto const pick = static_cast<std::size_t>(q_len * 7 + key_len);
-        case_shape const s{.batch = 2,
-                           .q_heads = 4,
-                           .kv_heads = 2,
-                           .q_len = q_len,
-                           .key_len = key_len,
-                           .dim = attnkit::test::grid_dims[pick % attnkit::test::grid_dims.size()],
-                           .v_dim = attnkit::test::grid_dims[(pick + 1) % attnkit::test::grid_dims.size()]};
-        INFO("Sq " << q_len << " Sk " << key_len << " D " << s.dim << " Dv " << s.v_dim
-                   << (align == attnkit::alignment::top_left ? " top-left" : " bottom-right"));
-        attnkit::test::check_linear_every_arch(make(attnkit::attention_options{.align = align}), s, seed);
-      }
+  attnkit::test::for_each_grid_case(
+      [&](std::int64_t, std::int64_t, attnkit::attention_options o, case_shape const& s) {
+        attnkit::test::check_linear_every_arch(make(o), s, seed);
+      });
 }
 
 } // namespace

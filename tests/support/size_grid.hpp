@@ -16,8 +16,9 @@ namespace attnkit::test {
 constexpr std::array<std::int64_t, 6> odd_sizes{1, 7, 63, 64, 65, 257};
 constexpr std::array<std::int64_t, 4> grid_dims{16, 64, 80, 128};
 
-/// Runs `make(Sq, Sk, options)`'s attention on every (Sq, Sk) of odd_sizes, both alignments, every arch.
-template <class MakeAttention> void check_every_size(MakeAttention const& make, std::uint32_t seed) {
+/// Calls check(Sq, Sk, options, shape) for every (Sq, Sk) of odd_sizes and both alignments, with GQA,
+/// two batch entries and head dims cycling through grid_dims.
+template <class Check> void for_each_grid_case(Check const& check) {
   for (std::int64_t q_len : odd_sizes)
     for (std::int64_t key_len : odd_sizes)
       for (alignment align : {alignment::bottom_right, alignment::top_left}) {
@@ -31,9 +32,16 @@ template <class MakeAttention> void check_every_size(MakeAttention const& make, 
                            .v_dim = grid_dims[(pick + 1) % grid_dims.size()]};
         INFO("Sq " << q_len << " Sk " << key_len << " D " << s.dim << " Dv " << s.v_dim
                    << (align == alignment::top_left ? " top-left" : " bottom-right"));
-        auto const attn = make(q_len, key_len, attnkit::attention_options{.align = align});
-        attnkit::test::check_random_case_every_arch(attn, s, seed);
+        check(q_len, key_len, attnkit::attention_options{.align = align}, s);
       }
+}
+
+/// Runs `make(Sq, Sk, options)`'s attention on every (Sq, Sk) of odd_sizes, both alignments, every arch.
+template <class MakeAttention> void check_every_size(MakeAttention const& make, std::uint32_t seed) {
+  for_each_grid_case(
+      [&](std::int64_t q_len, std::int64_t key_len, attnkit::attention_options o, case_shape const& s) {
+        attnkit::test::check_random_case_every_arch(make(q_len, key_len, o), s, seed);
+      });
 }
 
 } // namespace attnkit::test
