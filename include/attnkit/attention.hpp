@@ -5,6 +5,8 @@
 #include "attnkit/kernels/attention_problem.hpp"
 #include "attnkit/kernels/kernel_for.hpp"
 #include "attnkit/kernels/parallel_for.hpp"
+#include "attnkit/kv/kv_source.hpp"
+#include "attnkit/kv/strided_kv.hpp"
 #include "attnkit/options.hpp"
 #include "attnkit/policies/concepts.hpp"
 #include "attnkit/policies/no_mask.hpp"
@@ -69,20 +71,53 @@ public:
   /// o = attention(q, k, v) and lse = log-sum-exp of each row's scores.
   void operator()(tensor_view<float const> q, tensor_view<float const> k, tensor_view<float const> v,
                   tensor_view<float> o, tensor_view<float, 3> lse, run_options run = {}) const {
-    static_assert(Normaliser::has_lse,
-                  "attnkit::attention: this normaliser has no log-sum-exp (sigmoid and linear attention "
-                  "do not normalise with a softmax); call attn(q, k, v, o) without an lse argument.");
-    if (lse.data() == nullptr && lse.size() > 0)
-      detail::fail("lse has a null data pointer");
+    check_lse_wanted(lse);
     run_on<xsimd::default_arch>(q, k, v, o, lse, run);
   }
 
-  /// The same call on an explicit xsimd architecture, for tests and for runtime dispatch. The caller
+  /// o = attention(q, K/V of `kv`): a cache (kv_cache, paged_kv, streaming_kv_cache) or any kv_source.
+  template <kv_source Source>
+  void operator()(tensor_view<float const> q, Source const& kv, tensor_view<float> o,
+                  run_options run = {}) const {
+    run_on<xsimd::default_arch>(q, kv, o, {}, run);
+  }
+
+  /// o = attention(q, K/V of `kv`) and lse = log-sum-exp of each row's scores.
+  template <kv_source Source>
+  void operator()(tensor_view<float const> q, Source const& kv, tensor_view<float> o,
+                  tensor_view<float, 3> lse, run_options run = {}) const {
+    check_lse_wanted(lse);
+    run_on<xsimd::default_arch>(q, kv, o, lse, run);
+  }
+
+  /// The same calls on an explicit xsimd architecture, for tests and for runtime dispatch. The caller
   /// must make sure the CPU supports `Arch`. A null `lse` means no LSE output.
   template <class Arch>
   void run_on(tensor_view<float const> q, tensor_view<float const> k, tensor_view<float const> v,
               tensor_view<float> o, tensor_view<float, 3> lse, run_options run = {}) const {
     validate_attention_args(q, k, v, o, lse);
+    run_validated<Arch>(q, strided_kv{k, v}, o, lse, run);
+  }
+
+  template <class Arch, kv_source Source>
+  void run_on(tensor_view<float const> q, Source const& kv, tensor_view<float> o, tensor_view<float, 3> lse,
+              run_options run = {}) const {
+    validate_attention_args(q, kv, o, lse);
+    run_validated<Arch>(q, kv, o, lse, run);
+  }
+
+private:
+  void check_lse_wanted(tensor_view<float, 3> lse) const {
+    static_assert(Normaliser::has_lse,
+                  "attnkit::attention: this normaliser has no log-sum-exp (sigmoid and linear attention "
+                  "do not normalise with a softmax); call attn(q, k, v, o) without an lse argument.");
+    if (lse.data() == nullptr && lse.size() > 0)
+      detail::fail("lse has a null data pointer");
+  }
+
+  template <class Arch, kv_source Source>
+  void run_validated(tensor_view<float const> q, Source const& kv, tensor_view<float> o,
+                     tensor_view<float, 3> lse, run_options run) const {
     if (!Normaliser::has_lse && lse.data() != nullptr)
       detail::fail("this normaliser has no log-sum-exp: pass an empty lse view");
     if (options_.scale && !std::isfinite(*options_.scale))
@@ -94,22 +129,21 @@ public:
                    std::to_string(run.decode_split_keys));
     call_shape const shape{.batch = q.extent(0),
                            .q_heads = q.extent(1),
-                           .kv_heads = k.extent(1),
+                           .kv_heads = kv.kv_heads(),
                            .q_len = q.extent(2),
-                           .key_len = k.extent(2),
+                           .key_len = kv.key_len(),
                            .qk_dim = q.extent(3),
-                           .v_dim = v.extent(3)};
+                           .v_dim = kv.v_dim()};
     validate_policy(normaliser_, shape);
     validate_policy(mask_, shape);
     std::apply([&](auto const&... m) { (validate_policy(m, shape), ...); }, modifiers_);
     detail::attention_problem const problem{
         .q = q,
-        .k = k,
-        .v = v,
+        .kv = detail::kv_reader(kv),
         .o = o,
         .lse = lse,
         .scale = scale_for(q.extent(3)),
-        .position_offset = options_.align == alignment::bottom_right ? k.extent(2) - q.extent(2) : 0,
+        .position_offset = options_.align == alignment::bottom_right ? kv.key_len() - q.extent(2) : 0,
         .threads = detail::resolve_thread_count(run.threads),
         .decode_split_keys = run.decode_split_keys};
     using kernel = typename detail::kernel_for<typename Normaliser::kernel_family, Arch, Normaliser, Mask,
@@ -117,7 +151,6 @@ public:
     kernel::run(problem, normaliser_, mask_, modifiers_);
   }
 
-private:
   attention_options options_{};
   Normaliser normaliser_{};
   Mask mask_{};

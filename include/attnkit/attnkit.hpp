@@ -3,6 +3,14 @@
 /// attnkit: composable, fused attention kernels for CPUs. Include this one header.
 
 #include "attnkit/attention.hpp"
+#include "attnkit/kv/key_rows.hpp"
+#include "attnkit/kv/kv_cache.hpp"
+#include "attnkit/kv/kv_source.hpp"
+#include "attnkit/kv/page_pool.hpp"
+#include "attnkit/kv/paged_kv.hpp"
+#include "attnkit/kv/paged_sequence.hpp"
+#include "attnkit/kv/streaming_kv_cache.hpp"
+#include "attnkit/kv/strided_kv.hpp"
 #include "attnkit/linear_state.hpp"
 #include "attnkit/merge.hpp"
 #include "attnkit/options.hpp"

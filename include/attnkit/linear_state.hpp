@@ -9,6 +9,7 @@
 #include "attnkit/attention.hpp"
 #include "attnkit/kernels/linear_kernel.hpp"
 #include "attnkit/kernels/parallel_for.hpp"
+#include "attnkit/kv/strided_kv.hpp"
 #include "attnkit/options.hpp"
 #include "attnkit/policies/causal.hpp"
 #include "attnkit/policies/linear.hpp"
@@ -106,9 +107,9 @@ void prefill(attention<linear<FeatureMap>, causal> const& attn, linear_state& st
   detail::validate_recurrent_call(attn.normaliser(), state, q, k, v, o);
   if (run.threads < 0)
     detail::fail("run_options.threads must be >= 0, got " + std::to_string(run.threads));
+  strided_kv const kv{k, v};
   detail::attention_problem const problem{.q = q,
-                                          .k = k,
-                                          .v = v,
+                                          .kv = detail::kv_reader(kv),
                                           .o = o,
                                           .lse = {},
                                           .scale = 1.0f,

@@ -3,6 +3,7 @@
 /// Argument checks at the API boundary. Every failure throws std::invalid_argument with a message that
 /// names the argument, the dimension and the values.
 
+#include "attnkit/kv/kv_source.hpp"
 #include "attnkit/tensor_view.hpp"
 
 #include <algorithm>
@@ -120,6 +121,57 @@ inline std::string dim_label(char const* name, std::size_t d) {
 
 } // namespace detail
 
+namespace detail {
+
+/// The K/V side of a call as validation sees it, with the names its messages use.
+struct kv_shape {
+  std::int64_t batch, heads, key_len, qk_dim, v_dim;
+  std::string batch_name, heads_name, qk_dim_name, v_dim_name;
+};
+
+/// Checks q [B, Hq, Sq, D], o [B, Hq, Sq, Dv] and, when its data is not null, lse [B, Hq, Sq] against each
+/// other and against the K/V side.
+inline void validate_call_shapes(tensor_view<float const> const& q, kv_shape const& kv,
+                                 tensor_view<float> const& o, tensor_view<float, 3> const& lse) {
+  check_equal(kv.batch, q.extent(0), kv.batch_name, dim_label("q", 0));
+  check_equal(o.extent(0), q.extent(0), dim_label("o", 0), dim_label("q", 0));
+
+  if (q.extent(1) < 1)
+    fail(dim_label("q", 1) + " must be >= 1, got " + std::to_string(q.extent(1)));
+  if (kv.heads < 1)
+    fail(kv.heads_name + " must be >= 1, got " + std::to_string(kv.heads));
+  if (q.extent(1) % kv.heads != 0)
+    fail("query heads q.extent(1) = " + std::to_string(q.extent(1)) +
+         " is not a multiple of key/value heads " + kv.heads_name.substr(0, kv.heads_name.find(" (")) +
+         " = " + std::to_string(kv.heads));
+  check_equal(o.extent(1), q.extent(1), dim_label("o", 1), dim_label("q", 1));
+  check_equal(o.extent(2), q.extent(2), dim_label("o", 2), dim_label("q", 2));
+
+  if (q.extent(3) < 1)
+    fail(dim_label("q", 3) + " must be >= 1, got " + std::to_string(q.extent(3)));
+  check_equal(kv.qk_dim, q.extent(3), kv.qk_dim_name, dim_label("q", 3));
+  if (kv.v_dim < 1)
+    fail(kv.v_dim_name + " must be >= 1, got " + std::to_string(kv.v_dim));
+  check_equal(o.extent(3), kv.v_dim, dim_label("o", 3), kv.v_dim_name);
+
+  if (!has_distinct_elements(o))
+    fail("o has strides that map several elements to one address; the output needs distinct elements");
+  check_disjoint(o, "o", q, "q");
+
+  if (lse.data() == nullptr)
+    return;
+  check_view(lse, "lse");
+  for (std::size_t d = 0; d < 3; ++d)
+    check_equal(lse.extent(d), q.extent(d), "lse.extent(" + std::to_string(d) + ") (" + dim_names[d] + ")",
+                dim_label("q", d));
+  if (!has_distinct_elements(lse))
+    fail("lse has strides that map several elements to one address; the output needs distinct elements");
+  check_disjoint(lse, "lse", q, "q");
+  check_disjoint(lse, "lse", o, "o");
+}
+
+} // namespace detail
+
 /// Validates q [B, Hq, Sq, D], k [B, Hkv, Sk, D], v [B, Hkv, Sk, Dv], o [B, Hq, Sq, Dv] and, when its data
 /// is not null, lse [B, Hq, Sq]. Throws std::invalid_argument naming the first bad argument.
 inline void validate_attention_args(tensor_view<float const> const& q, tensor_view<float const> const& k,
@@ -127,53 +179,38 @@ inline void validate_attention_args(tensor_view<float const> const& q, tensor_vi
                                     tensor_view<float, 3> const& lse) {
   using detail::check_equal;
   using detail::dim_label;
-  using detail::fail;
   detail::check_view(q, "q");
   detail::check_view(k, "k");
   detail::check_view(v, "v");
   detail::check_view(o, "o");
 
-  for (auto const& [view, name] : {std::pair{k, "k"}, std::pair{v, "v"}})
-    check_equal(view.extent(0), q.extent(0), dim_label(name, 0), dim_label("q", 0));
-  check_equal(o.extent(0), q.extent(0), dim_label("o", 0), dim_label("q", 0));
-
-  for (auto const& [view, name] : {std::pair{q, "q"}, std::pair{k, "k"}})
-    if (view.extent(1) < 1)
-      fail(dim_label(name, 1) + " must be >= 1, got " + std::to_string(view.extent(1)));
+  detail::validate_call_shapes(q,
+                               {k.extent(0), k.extent(1), k.extent(2), k.extent(3), v.extent(3),
+                                dim_label("k", 0), dim_label("k", 1), dim_label("k", 3), dim_label("v", 3)},
+                               o, lse);
+  check_equal(v.extent(0), k.extent(0), dim_label("v", 0), dim_label("k", 0));
   check_equal(v.extent(1), k.extent(1), dim_label("v", 1), dim_label("k", 1));
-  if (q.extent(1) % k.extent(1) != 0)
-    fail("query heads q.extent(1) = " + std::to_string(q.extent(1)) +
-         " is not a multiple of key/value heads " + "k.extent(1) = " + std::to_string(k.extent(1)));
-  check_equal(o.extent(1), q.extent(1), dim_label("o", 1), dim_label("q", 1));
-
   check_equal(v.extent(2), k.extent(2), dim_label("v", 2), dim_label("k", 2));
-  check_equal(o.extent(2), q.extent(2), dim_label("o", 2), dim_label("q", 2));
-
-  if (q.extent(3) < 1)
-    fail(dim_label("q", 3) + " must be >= 1, got " + std::to_string(q.extent(3)));
-  check_equal(k.extent(3), q.extent(3), dim_label("k", 3), dim_label("q", 3));
-  if (v.extent(3) < 1)
-    fail(dim_label("v", 3) + " must be >= 1, got " + std::to_string(v.extent(3)));
-  check_equal(o.extent(3), v.extent(3), dim_label("o", 3), dim_label("v", 3));
-
-  if (!detail::has_distinct_elements(o))
-    fail("o has strides that map several elements to one address; the output needs distinct elements");
-  detail::check_disjoint(o, "o", q, "q");
   detail::check_disjoint(o, "o", k, "k");
   detail::check_disjoint(o, "o", v, "v");
+  if (lse.data() != nullptr) {
+    detail::check_disjoint(lse, "lse", k, "k");
+    detail::check_disjoint(lse, "lse", v, "v");
+  }
+}
 
-  if (lse.data() == nullptr)
-    return;
-  detail::check_view(lse, "lse");
-  for (std::size_t d = 0; d < 3; ++d)
-    check_equal(lse.extent(d), q.extent(d),
-                "lse.extent(" + std::to_string(d) + ") (" + detail::dim_names[d] + ")", dim_label("q", d));
-  if (!detail::has_distinct_elements(lse))
-    fail("lse has strides that map several elements to one address; the output needs distinct elements");
-  detail::check_disjoint(lse, "lse", q, "q");
-  detail::check_disjoint(lse, "lse", k, "k");
-  detail::check_disjoint(lse, "lse", v, "v");
-  detail::check_disjoint(lse, "lse", o, "o");
+/// Validates q, o and lse (as above) against a K/V source. The source checks its own contents.
+template <kv_source Source>
+void validate_attention_args(tensor_view<float const> const& q, Source const& kv, tensor_view<float> const& o,
+                             tensor_view<float, 3> const& lse) {
+  detail::check_view(q, "q");
+  detail::check_view(o, "o");
+  if (kv.key_len() < 0)
+    detail::fail("kv.key_len() must be >= 0, got " + std::to_string(kv.key_len()));
+  detail::validate_call_shapes(q,
+                               {kv.batch(), kv.kv_heads(), kv.key_len(), kv.qk_dim(), kv.v_dim(),
+                                "kv.batch()", "kv.kv_heads()", "kv.qk_dim()", "kv.v_dim()"},
+                               o, lse);
 }
 
 } // namespace attnkit

@@ -2,18 +2,18 @@
 /// \file
 /// One validated call, as the kernels see it.
 
+#include "attnkit/kernels/kv_reader.hpp"
 #include "attnkit/tensor_view.hpp"
 
 #include <cstdint>
 
 namespace attnkit::detail {
 
-/// Shapes: q [B, Hq, Sq, D], k [B, Hkv, Sk, D], v [B, Hkv, Sk, Dv], o [B, Hq, Sq, Dv], lse [B, Hq, Sq]
-/// (lse.data() is null when no LSE was asked for).
+/// Shapes: q [B, Hq, Sq, D], K/V of B sequences, Hkv heads, Sk key positions, dims D and Dv,
+/// o [B, Hq, Sq, Dv], lse [B, Hq, Sq] (lse.data() is null when no LSE was asked for).
 struct attention_problem {
   tensor_view<float const> q;
-  tensor_view<float const> k;
-  tensor_view<float const> v;
+  kv_reader kv;
   tensor_view<float> o;
   tensor_view<float, 3> lse;
   float scale = 1.0f;
@@ -23,11 +23,11 @@ struct attention_problem {
 
   std::int64_t batch() const noexcept { return q.extent(0); }
   std::int64_t q_heads() const noexcept { return q.extent(1); }
-  std::int64_t kv_heads() const noexcept { return k.extent(1); }
+  std::int64_t kv_heads() const noexcept { return kv.kv_heads(); }
   std::int64_t q_len() const noexcept { return q.extent(2); }
-  std::int64_t key_len() const noexcept { return k.extent(2); }
+  std::int64_t key_len() const noexcept { return kv.key_len(); }
   std::int64_t qk_dim() const noexcept { return q.extent(3); }
-  std::int64_t v_dim() const noexcept { return v.extent(3); }
+  std::int64_t v_dim() const noexcept { return kv.v_dim(); }
 };
 
 } // namespace attnkit::detail

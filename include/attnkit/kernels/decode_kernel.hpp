@@ -36,11 +36,16 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct d
   /// Keys scored and weighed together: K and V rows of one chunk stay in L1/L2 while every query head
   /// of the group uses them.
   static constexpr std::int64_t chunk_keys = 64;
+  /// Row length of the score buffer: a run's scores are written a whole SIMD width at a time, so the last
+  /// run of a chunk may write up to W - 1 entries past the chunk.
+  static constexpr std::int64_t score_stride = chunk_keys + static_cast<std::int64_t>(simd::width<Arch>);
 
   /// Whether a call goes to this kernel: few queries, and K/V rows contiguous (read in place as vectors).
   static bool applies(attention_problem const& p) noexcept {
-    return p.q_len() <= max_decode_queries &&
-           (p.key_len() == 0 || (p.k.stride(3) == 1 && p.v.stride(3) == 1));
+    if (p.q_len() > max_decode_queries)
+      return false;
+    key_rows const first = p.kv.rows(0, 0, 0); // every run of a source has the same dim strides
+    return first.empty() || (first.k_dim_stride == 1 && first.v_dim_stride == 1);
   }
 
   static void run(attention_problem const& p, policy_arg<Normaliser> normaliser, policy_arg<Mask> mask,
@@ -51,18 +56,27 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct d
     std::int64_t const rows = p.q_heads() / p.kv_heads() * p.q_len();
     std::int64_t const split_keys = keys_per_split(p);
 
-    // Splits start at the first key a group may see (a window far into the cache skips the rest).
-    std::vector<std::int64_t> first_split(static_cast<std::size_t>(groups)), offsets(1, 0);
+    // A group's splits are the blocks of split_keys keys that hold a key it may see and the source
+    // stores: a window far into the cache, or a streaming cache's gap, costs nothing.
+    std::vector<std::int64_t> split_index, offsets(1, 0);
     for (std::int64_t g = 0; g < groups; ++g) {
-      std::int64_t first_key = p.key_len();
+      std::int64_t at = p.key_len();
       for (std::int64_t t = 0; t < p.q_heads() / p.kv_heads(); ++t) {
         key_range const run = mask.next_keys(block_of(p, g, t), 0);
         if (!run.empty())
-          first_key = std::min(first_key, std::max<std::int64_t>(run.begin, 0));
+          at = std::min(at, std::max<std::int64_t>(run.begin, 0));
       }
-      first_split[static_cast<std::size_t>(g)] = first_key / split_keys;
-      std::int64_t const splits = (p.key_len() + split_keys - 1) / split_keys - first_key / split_keys;
-      offsets.push_back(offsets.back() + std::max<std::int64_t>(splits, 0));
+      while (at < p.key_len()) {
+        key_rows const stored = p.kv.rows(g / p.kv_heads(), g % p.kv_heads(), at);
+        if (stored.empty())
+          break;
+        std::int64_t const first = std::max(stored.begin, at) / split_keys,
+                           last = (stored.end - 1) / split_keys;
+        for (std::int64_t split = first; split <= last; ++split)
+          split_index.push_back(split);
+        at = (last + 1) * split_keys; // the next split: its keys are asked for afresh
+      }
+      offsets.push_back(static_cast<std::int64_t>(split_index.size()));
     }
     std::int64_t const items = offsets.back();
 
@@ -73,7 +87,8 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct d
     std::vector<scratch> per_thread(static_cast<std::size_t>(threads));
     for (auto& s : per_thread) {
       s.q = aligned_buffer(rows * p.qk_dim());
-      s.scores = aligned_buffer(rows * chunk_keys);
+      s.scores = aligned_buffer(rows * score_stride);
+      s.stored.resize(static_cast<std::size_t>(chunk_keys));
       s.shown = aligned_buffer(chunk_keys);
       s.active.resize(static_cast<std::size_t>(rows));
       s.runs.resize(static_cast<std::size_t>(p.q_heads() / p.kv_heads()));
@@ -82,8 +97,7 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct d
     parallel_for(items, threads, [&](std::int64_t item, int thread) noexcept {
       auto const next = std::upper_bound(offsets.begin(), offsets.end(), item);
       std::int64_t const g = next - offsets.begin() - 1;
-      std::int64_t const split =
-          first_split[static_cast<std::size_t>(g)] + item - offsets[static_cast<std::size_t>(g)];
+      std::int64_t const split = split_index[static_cast<std::size_t>(item)];
       key_range const keys{split * split_keys, std::min(p.key_len(), (split + 1) * split_keys)};
       run_split(p, g, keys, normaliser, mask, modifiers, states.data() + item * rows,
                 outputs.data() + item * rows * p.v_dim(), per_thread[static_cast<std::size_t>(thread)]);
@@ -99,10 +113,11 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct d
 private:
   struct scratch {
     aligned_buffer q;                 // [rows][D], pre-scaled
-    aligned_buffer scores;            // [rows][chunk_keys]
+    aligned_buffer scores;            // [rows][score_stride]
     aligned_buffer shown;             // [chunk_keys]: 0 where a key is visible, -inf where hidden
     std::vector<std::int64_t> active; // rows that see some key of the current chunk
     std::vector<key_range> runs;      // each query head's current run of keys
+    std::vector<key_rows> stored;     // the runs of stored keys that make up the current chunk
   };
 
   static std::int64_t keys_per_split(attention_problem const& p) noexcept {
@@ -143,9 +158,6 @@ private:
     }
     std::fill(out, out + rows * v_dim, 0.0f);
 
-    float const* k_head = p.k.pointer(b, kv_head, 0, 0);
-    float const* v_head = p.v.pointer(b, kv_head, 0, 0);
-    std::int64_t const k_stride = p.k.stride(2), v_stride = p.v.stride(2);
     constexpr auto w = static_cast<std::int64_t>(simd::width<Arch>);
     constexpr float hidden = -std::numeric_limits<float>::infinity();
 
@@ -166,8 +178,26 @@ private:
       }
       if (start >= keys.end)
         break;
-      key_range const chunk{start, std::min(start + chunk_keys, keys.end)};
+      // The chunk starts at a stored key (the source may skip some) and ends with its last stored run.
+      key_rows run = p.kv.rows(b, kv_head, start);
+      if (run.begin >= keys.end)
+        break;
+      if (run.begin > start) {
+        from = run.begin; // the heads' runs are asked again from there
+        continue;
+      }
+      std::int64_t const chunk_limit = std::min(start + chunk_keys, keys.end);
+      std::int64_t stored_runs = 0;
+      while (run.begin < chunk_limit) {
+        run.end = std::min(run.end, chunk_limit);
+        s.stored[static_cast<std::size_t>(stored_runs++)] = run;
+        if (run.end == chunk_limit)
+          break;
+        run = p.kv.rows(b, kv_head, run.end);
+      }
+      key_range const chunk{s.stored[0].begin, s.stored[static_cast<std::size_t>(stored_runs - 1)].end};
       std::int64_t const n = chunk.end - chunk.begin, padded = round_up(n, w);
+      bool const gaps = stored_runs > 1 && n != stored_keys(s, stored_runs);
       from = chunk.end;
 
       // ---- Scores, modifiers, mask and weights of every row that sees a key of the chunk ----
@@ -187,13 +217,14 @@ private:
                             chunk) == tile_kind::empty)
             continue;
           std::int64_t const r = t * q_len + i;
-          float* row = s.scores.data() + r * chunk_keys;
-          simd::row_scores<Arch>(s.q.data() + r * dim, dim, k_head + chunk.begin * k_stride, k_stride, n,
-                                 row);
+          float* row = s.scores.data() + r * score_stride;
+          row_scores(s, stored_runs, chunk.begin, s.q.data() + r * dim, dim, row);
           std::fill(row + n, row + padded, hidden);
           std::apply(
               [&](auto const&... m) { (m.template modify_row<Arch>(block, i, chunk.begin, row, n), ...); },
               modifiers);
+          if (gaps) // after the modifiers: a softcap would make -inf finite
+            hide_gaps(s, stored_runs, chunk.begin, row);
           if (kind == tile_kind::partial) {
             hide_keys<Arch>(mask, block, i, chunk.begin, row, n);
             partial_rows = true;
@@ -206,45 +237,74 @@ private:
         }
       }
 
-      // ---- O += P V over the chunk's keys, four rows per pass over V ----
-      float const* v_chunk = v_head + chunk.begin * v_stride;
-      if (partial_rows && !values_finite(v_chunk, v_stride, n, v_dim)) {
-        // 0 * NaN is NaN: a hidden key with a non-finite value must be skipped, not weighted by 0.
-        for (std::int64_t a = 0; a < active; ++a)
-          accumulate_shown_keys(p, g, s.active[static_cast<std::size_t>(a)], chunk, mask, v_chunk, v_stride,
-                                out, s);
-        continue;
-      }
-      std::int64_t a = 0;
-      for (; a + 4 <= active; a += 4)
-        accumulate<4>(s, a, v_chunk, v_stride, n, v_dim, out);
-      switch (active - a) {
-      case 3:
-        accumulate<3>(s, a, v_chunk, v_stride, n, v_dim, out);
-        break;
-      case 2:
-        accumulate<2>(s, a, v_chunk, v_stride, n, v_dim, out);
-        break;
-      case 1:
-        accumulate<1>(s, a, v_chunk, v_stride, n, v_dim, out);
-        break;
-      default:
-        break;
+      // ---- O += P V over each stored run of the chunk, four rows per pass over V ----
+      for (std::int64_t k = 0; k < stored_runs; ++k) {
+        key_rows const& run = s.stored[static_cast<std::size_t>(k)];
+        std::int64_t const offset = run.begin - chunk.begin;
+        if (partial_rows && !values_finite(run.v, run.v_stride, run.size(), v_dim)) {
+          // 0 * NaN is NaN: a hidden key with a non-finite value must be skipped, not weighted by 0.
+          for (std::int64_t a = 0; a < active; ++a)
+            accumulate_shown_keys(p, g, s.active[static_cast<std::size_t>(a)], chunk, run, mask, out, s);
+          continue;
+        }
+        std::int64_t a = 0;
+        for (; a + 4 <= active; a += 4)
+          accumulate<4>(s, a, offset, run, v_dim, out);
+        switch (active - a) {
+        case 3:
+          accumulate<3>(s, a, offset, run, v_dim, out);
+          break;
+        case 2:
+          accumulate<2>(s, a, offset, run, v_dim, out);
+          break;
+        case 1:
+          accumulate<1>(s, a, offset, run, v_dim, out);
+          break;
+        default:
+          break;
+        }
       }
     }
   }
 
+  static std::int64_t stored_keys(scratch const& s, std::int64_t stored_runs) noexcept {
+    std::int64_t count = 0;
+    for (std::int64_t k = 0; k < stored_runs; ++k)
+      count += s.stored[static_cast<std::size_t>(k)].size();
+    return count;
+  }
+
+  /// One query row's scores against the chunk's stored runs, at their offsets from `chunk_begin`; each run
+  /// may write past its end up to a whole SIMD width, which the next run or the caller overwrites.
+  static void row_scores(scratch const& s, std::int64_t stored_runs, std::int64_t chunk_begin, float const* q,
+                         std::int64_t dim, float* row) noexcept {
+    for (std::int64_t k = 0; k < stored_runs; ++k) {
+      key_rows const& run = s.stored[static_cast<std::size_t>(k)];
+      simd::row_scores<Arch>(q, dim, run.k, run.k_stride, run.size(), row + (run.begin - chunk_begin));
+    }
+  }
+
+  /// Hides the keys between the chunk's stored runs (a streaming cache keeps only some positions).
+  static void hide_gaps(scratch const& s, std::int64_t stored_runs, std::int64_t chunk_begin,
+                        float* row) noexcept {
+    for (std::int64_t k = 0; k + 1 < stored_runs; ++k)
+      std::fill(row + (s.stored[static_cast<std::size_t>(k)].end - chunk_begin),
+                row + (s.stored[static_cast<std::size_t>(k) + 1].begin - chunk_begin),
+                -std::numeric_limits<float>::infinity());
+  }
+
+  /// Rows active[first, first + Rows): out += P V over one stored run, whose weights start at `offset`.
   template <std::size_t Rows>
-  static void accumulate(scratch const& s, std::int64_t first, float const* v, std::int64_t v_stride,
-                         std::int64_t n, std::int64_t v_dim, float* out) noexcept {
+  static void accumulate(scratch const& s, std::int64_t first, std::int64_t offset, key_rows const& run,
+                         std::int64_t v_dim, float* out) noexcept {
     float const* weights[Rows];
     float* rows_out[Rows];
     for (std::size_t r = 0; r < Rows; ++r) {
       std::int64_t const row = s.active[static_cast<std::size_t>(first) + r];
-      weights[r] = s.scores.data() + row * chunk_keys;
+      weights[r] = s.scores.data() + row * score_stride + offset;
       rows_out[r] = out + row * v_dim;
     }
-    simd::rows_times_values<Arch, Rows>(weights, v, v_stride, n, v_dim, rows_out);
+    simd::rows_times_values<Arch, Rows>(weights, run.v, run.v_stride, run.size(), v_dim, rows_out);
   }
 
   static bool values_finite(float const* v, std::int64_t v_stride, std::int64_t n,
@@ -256,19 +316,19 @@ private:
     return true;
   }
 
-  /// Row r's O += P V over only the keys its mask shows.
+  /// Row r's O += P V over only the keys of one stored run that its mask shows.
   static void accumulate_shown_keys(attention_problem const& p, std::int64_t g, std::int64_t r,
-                                    key_range chunk, policy_arg<Mask> mask, float const* v,
-                                    std::int64_t v_stride, float* out, scratch& s) noexcept {
-    std::int64_t const n = chunk.end - chunk.begin, v_dim = p.v_dim();
+                                    key_range chunk, key_rows const& run, policy_arg<Mask> mask, float* out,
+                                    scratch& s) noexcept {
+    std::int64_t const n = run.size(), v_dim = p.v_dim();
     float* shown = s.shown.data();
     std::fill(shown, shown + n, 0.0f);
-    hide_keys<Arch>(mask, block_of(p, g, r / p.q_len()), r % p.q_len(), chunk.begin, shown, n);
-    float const* weights = s.scores.data() + r * chunk_keys;
+    hide_keys<Arch>(mask, block_of(p, g, r / p.q_len()), r % p.q_len(), run.begin, shown, n);
+    float const* weights = s.scores.data() + r * score_stride + (run.begin - chunk.begin);
     for (std::int64_t j = 0; j < n; ++j)
       if (shown[j] == 0.0f)
         for (std::int64_t d = 0; d < v_dim; ++d)
-          out[r * v_dim + d] += weights[j] * v[j * v_stride + d];
+          out[r * v_dim + d] += weights[j] * run.v[j * run.v_stride + d];
   }
 
   /// Merges a group's splits in order, then finishes each row and writes O and LSE.

@@ -157,21 +157,27 @@ private:
       std::int64_t const run_end = std::min(run.end, p.key_len());
       if (run_end <= run_begin)
         break;
-      for (std::int64_t first = run_begin; first < run_end;) {
-        std::int64_t const tile = first / tiles.cols;
-        std::int64_t const tile_first = tile * tiles.cols;
-        std::int64_t const panel_first = tile_first + (first - tile_first) / nr * nr;
-        key_range const keys{first, std::min(tile_first + tiles.cols, run_end)};
-        first = keys.end;
-        tile_kind const kind = mask.classify(block, keys);
-        if (kind == tile_kind::empty)
-          continue;
-        tile_span const span{.k = kv.k_tile(kv_head, tile) + (panel_first - tile_first),
-                             .v = kv.v_tile(kv_head, tile) + (keys.begin - tile_first) * tiles.v_cols,
-                             .lead = keys.begin - panel_first,
-                             .keys = keys,
-                             .v_finite = kv.v_tile_finite(kv_head, tile)};
-        process_span(p, tiles, block, span, kind, normaliser, mask, modifiers, all_rows, s);
+      // Within the mask's run, the keys the source stores (all of them, but for a streaming cache).
+      for (std::int64_t at = run_begin; at < run_end;) {
+        key_rows const stored = p.kv.rows(block.batch, kv_head % p.kv_heads(), at);
+        std::int64_t const stored_end = std::min(stored.end, run_end);
+        for (std::int64_t first = std::max(stored.begin, at); first < stored_end;) {
+          std::int64_t const tile = first / tiles.cols;
+          std::int64_t const tile_first = tile * tiles.cols;
+          std::int64_t const panel_first = tile_first + (first - tile_first) / nr * nr;
+          key_range const keys{first, std::min(tile_first + tiles.cols, stored_end)};
+          first = keys.end;
+          tile_kind const kind = mask.classify(block, keys);
+          if (kind == tile_kind::empty)
+            continue;
+          tile_span const span{.k = kv.k_tile(kv_head, tile) + (panel_first - tile_first),
+                               .v = kv.v_tile(kv_head, tile) + (keys.begin - tile_first) * tiles.v_cols,
+                               .lead = keys.begin - panel_first,
+                               .keys = keys,
+                               .v_finite = kv.v_tile_finite(kv_head, tile)};
+          process_span(p, tiles, block, span, kind, normaliser, mask, modifiers, all_rows, s);
+        }
+        at = stored_end; // a stored run ends past `at`; an empty one gives run_end
       }
       from = run_end;
     }

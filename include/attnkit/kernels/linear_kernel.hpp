@@ -10,6 +10,7 @@
 #include "attnkit/arch/simd_compat.hpp"
 #include "attnkit/kernels/aligned_buffer.hpp"
 #include "attnkit/kernels/attention_problem.hpp"
+#include "attnkit/kernels/kv_reader.hpp"
 #include "attnkit/kernels/parallel_for.hpp"
 #include "attnkit/kernels/tile_shape.hpp"
 #include "attnkit/policies/causal.hpp"
@@ -254,12 +255,16 @@ private:
   /// it, time per token grew by a quarter from N = 1024, where the inputs sit in L2, to N = 16384).
   static void prefetch_row(tensor_view<float const> const& t, std::int64_t b, std::int64_t h,
                            std::int64_t row) noexcept {
-    if (row >= t.extent(2))
+    if (row < t.extent(2))
+      prefetch_elements(t.pointer(b, h, row, 0), t.extent(3), t.stride(3));
+  }
+
+  /// The same for a row of n elements with element stride `stride` (nothing when `first` is null).
+  static void prefetch_elements(float const* first, std::int64_t n, std::int64_t stride) noexcept {
+    if (first == nullptr)
       return;
     constexpr std::int64_t line = 16; // floats per 64-byte cache line
-    float const* first = t.pointer(b, h, row, 0);
-    std::int64_t const span = (t.extent(3) - 1) * t.stride(3) + 1;
-    for (std::int64_t e = 0; e < span; e += line)
+    for (std::int64_t e = 0; e < (n - 1) * stride + 1; e += line)
       __builtin_prefetch(first + e, 0, 1);
   }
 
@@ -342,15 +347,27 @@ private:
     for (std::int64_t d = 0; d < s.dim_p; ++d)
       std::fill(k_t + d * s.cols + (d < s.dim ? n : 0), k_t + (d + 1) * s.cols, 0.0f);
     bool finite = true;
+    key_cursor keys(p.kv, hd.batch, hd.kv_head), ahead(p.kv, hd.batch, hd.kv_head);
     for (std::int64_t c = 0; c < n; ++c) {
-      copy_row(p.k.pointer(hd.batch, hd.kv_head, k0 + c, 0), p.k.stride(3), s.dim, row);
-      prefetch_row(p.k, hd.batch, hd.kv_head, k0 + c + s.chunk);
-      prefetch_row(p.v, hd.batch, hd.kv_head, k0 + c + s.chunk);
+      float* dst = hd.sc.v.data() + c * s.v_cols;
+      if (k0 + c + s.chunk < p.key_len()) {
+        key_rows const& next = ahead.run_at(k0 + c + s.chunk);
+        prefetch_elements(ahead.key(k0 + c + s.chunk), s.dim, next.k_dim_stride);
+        prefetch_elements(ahead.value(k0 + c + s.chunk), s.v_dim, next.v_dim_stride);
+      }
+      float const* key = keys.key(k0 + c);
+      if (key == nullptr) { // a key the source does not store: a zero column adds nothing to S, z or O
+        for (std::int64_t d = 0; d < s.dim; ++d)
+          k_t[d * s.cols + c] = 0.0f;
+        std::fill(dst, dst + s.v_cols, 0.0f);
+        continue;
+      }
+      key_rows const& run = keys.run_at(k0 + c);
+      copy_row(key, run.k_dim_stride, s.dim, row);
       hd.normaliser.feature_map().template map_row<Arch>(row, s.dim);
       for (std::int64_t d = 0; d < s.dim; ++d)
         k_t[d * s.cols + c] = row[d];
-      float* dst = hd.sc.v.data() + c * s.v_cols;
-      copy_row(p.v.pointer(hd.batch, hd.kv_head, k0 + c, 0), p.v.stride(3), s.v_dim, dst);
+      copy_row(run.value(k0 + c), run.v_dim_stride, s.v_dim, dst);
       finite = finite && all_finite(dst, s.v_dim);
       std::fill(dst + s.v_dim, dst + s.v_cols, 0.0f);
     }

@@ -6,6 +6,7 @@
 /// copy, and makes any caller strides cost one pass.
 
 #include "attnkit/kernels/attention_problem.hpp"
+#include "attnkit/kernels/kv_reader.hpp"
 #include "attnkit/kernels/parallel_for.hpp"
 #include "attnkit/kernels/tile_shape.hpp"
 #include "attnkit/kernels/workspace.hpp"
@@ -76,40 +77,51 @@ private:
     v_finite_[static_cast<std::size_t>(at)] = finite ? 1 : 0;
   }
 
-  /// kt[d][j] = k[first + j][d]. Sixteen keys at a time: each write is one 64-byte line of kt and the
-  /// sixteen source rows stay in L1 while d advances.
+  /// kt[d][j] = k[first + j][d]; keys the source does not store are zero (the kernel never uses them).
+  /// Sixteen keys at a time: each write is one 64-byte line of kt and the sixteen source rows stay in L1
+  /// while d advances.
   void pack_keys_transposed(attention_problem const& p, std::int64_t b, std::int64_t h, std::int64_t first,
                             std::int64_t count, float* kt) const noexcept {
     constexpr std::int64_t group = 16;
-    std::int64_t const ks = p.k.stride(3);
+    key_cursor keys(p.kv, b, h);
     for (std::int64_t j0 = 0; j0 < tiles_.cols; j0 += group) {
       std::int64_t const n = std::clamp<std::int64_t>(count - j0, 0, group);
       float const* rows[group];
-      for (std::int64_t jj = 0; jj < n; ++jj)
-        rows[jj] = p.k.pointer(b, h, first + j0 + jj, 0);
+      std::int64_t dim_stride = 1;
+      bool all_stored = true;
+      for (std::int64_t jj = 0; jj < n; ++jj) {
+        rows[jj] = keys.key(first + j0 + jj);
+        all_stored = all_stored && rows[jj] != nullptr;
+        if (rows[jj] != nullptr)
+          dim_stride = keys.run_at(first + j0 + jj).k_dim_stride;
+      }
       for (std::int64_t d = 0; d < dim_; ++d) {
         float* dst = kt + d * tiles_.cols + j0;
-        for (std::int64_t jj = 0; jj < n; ++jj)
-          dst[jj] = rows[jj][d * ks];
+        if (all_stored)
+          for (std::int64_t jj = 0; jj < n; ++jj)
+            dst[jj] = rows[jj][d * dim_stride];
+        else
+          for (std::int64_t jj = 0; jj < n; ++jj)
+            dst[jj] = rows[jj] != nullptr ? rows[jj][d * dim_stride] : 0.0f;
         for (std::int64_t jj = n; jj < group; ++jj)
           dst[jj] = 0.0f;
       }
     }
   }
 
-  /// vt[j][d] = v[first + j][d], zero-padded to v_cols columns and cols rows. Returns false if any
-  /// value is NaN or Inf.
+  /// vt[j][d] = v[first + j][d], zero-padded to v_cols columns and cols rows (and zero for keys the source
+  /// does not store). Returns false if any value is NaN or Inf.
   bool pack_values(attention_problem const& p, std::int64_t b, std::int64_t h, std::int64_t first,
                    std::int64_t count, float* vt) const noexcept {
-    std::int64_t const vs = p.v.stride(3);
     std::int64_t const dv = p.v_dim();
     constexpr std::uint32_t exponent = 0x7f800000; // all ones in a NaN or an Inf, and only there
     std::uint32_t non_finite = 0;
+    key_cursor values(p.kv, b, h);
     for (std::int64_t j = 0; j < tiles_.cols; ++j) {
       float* dst = vt + j * tiles_.v_cols;
       std::int64_t copied = 0;
-      if (j < count) {
-        float const* src = p.v.pointer(b, h, first + j, 0);
+      if (float const* src = j < count ? values.value(first + j) : nullptr; src != nullptr) {
+        std::int64_t const vs = values.run_at(first + j).v_dim_stride;
         // An integer OR reduction vectorises; a float sum (x - x) would be one serial chain of adds.
         for (std::int64_t d = 0; d < dv; ++d) {
           float const x = src[d * vs];
