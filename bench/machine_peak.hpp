@@ -96,7 +96,7 @@ template <class Arch, std::size_t... C>
   batch const a(0.999999f);
   batch const b(1e-7f);
   for (std::int64_t it = 0; it < iterations; ++it) {
-    ((acc[C] = xsimd::fma(acc[C], a, b)), ...); // one FMA per chain, all independent
+    ((acc[C] = attnkit::simd::fma(acc[C], a, b)), ...); // one FMA per chain, all independent
   }
   return attnkit::simd::reduce_sum<Arch>((acc[C] + ...));
 }

@@ -31,13 +31,13 @@ inline void micro_kernel(std::int64_t depth, float const* a, std::int64_t lda, f
     batch bk[Vectors];
     ATTNKIT_UNROLL
     for (std::size_t v = 0; v < Vectors; ++v)
-      bk[v] = batch::load_unaligned(b + k * ldb + v * w);
+      bk[v] = in_register<Arch>(batch::load_unaligned(b + k * ldb + v * w));
     ATTNKIT_UNROLL
     for (std::size_t r = 0; r < Rows; ++r) {
       batch const ar(a[r * lda + k]);
       ATTNKIT_UNROLL
       for (std::size_t v = 0; v < Vectors; ++v)
-        acc[r][v] = xsimd::fma(ar, bk[v], acc[r][v]);
+        acc[r][v] = simd::fma(ar, bk[v], acc[r][v]);
     }
   }
 

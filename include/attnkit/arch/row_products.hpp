@@ -35,15 +35,14 @@ inline void row_scores(float const* q, std::int64_t dim, float const* k, std::in
         float const* key = k + j0 * key_stride + d;
         ATTNKIT_UNROLL
         for (std::int64_t j = 0; j < w; ++j, key += key_stride)
-          acc[j] = xsimd::fma(qd, batch::load_unaligned(key), acc[j]);
+          acc[j] = simd::fma(qd, batch::load_unaligned(key), acc[j]);
       }
     } else {
       for (std::int64_t d = 0; d < vector_dim; d += w) {
         batch const qd = batch::load_unaligned(q + d);
         ATTNKIT_UNROLL
         for (std::int64_t j = 0; j < w; ++j) // past the last key, repeat it: never read past the end
-          acc[j] =
-              xsimd::fma(qd, batch::load_unaligned(k + std::min(j0 + j, n - 1) * key_stride + d), acc[j]);
+          acc[j] = simd::fma(qd, batch::load_unaligned(k + std::min(j0 + j, n - 1) * key_stride + d), acc[j]);
       }
     }
     batch sums = transpose_sums<Arch>(acc);
@@ -88,7 +87,7 @@ inline void rows_times_values(float const* const* weights, float const* v, std::
         batch const p(weights[r][j]);
         ATTNKIT_UNROLL
         for (std::int64_t c = 0; c < vectors; ++c)
-          acc[r][c] = xsimd::fma(p, vj[c], acc[r][c]);
+          acc[r][c] = simd::fma(p, vj[c], acc[r][c]);
       }
     }
     ATTNKIT_UNROLL
@@ -106,7 +105,7 @@ inline void rows_times_values(float const* const* weights, float const* v, std::
       batch const vj = batch::load_unaligned(v + j * value_stride + d);
       ATTNKIT_UNROLL
       for (std::size_t r = 0; r < Rows; ++r)
-        acc[r] = xsimd::fma(batch(weights[r][j]), vj, acc[r]);
+        acc[r] = simd::fma(batch(weights[r][j]), vj, acc[r]);
     }
     ATTNKIT_UNROLL
     for (std::size_t r = 0; r < Rows; ++r)

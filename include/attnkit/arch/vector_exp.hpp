@@ -25,17 +25,17 @@ template <class Arch> inline float_batch<Arch> exp(float_batch<Arch> const& x) n
   auto const too_small = x < underflow;
   batch const xc = xsimd::select(too_small, underflow, x);
   batch const n = xsimd::nearbyint(xc * log2e);
-  batch r = xsimd::fnma(n, ln2_hi, xc);
-  r = xsimd::fnma(n, ln2_lo, r);
+  batch r = simd::fnma(n, ln2_hi, xc);
+  r = simd::fnma(n, ln2_lo, r);
 
   // Taylor series of e^r to degree 6 on |r| <= ln2 / 2: truncation error r^7 / 7! < 1.3e-7.
   batch p(1.0f / 720.0f);
-  p = xsimd::fma(p, r, batch(1.0f / 120.0f));
-  p = xsimd::fma(p, r, batch(1.0f / 24.0f));
-  p = xsimd::fma(p, r, batch(1.0f / 6.0f));
-  p = xsimd::fma(p, r, batch(0.5f));
-  p = xsimd::fma(p, r, batch(1.0f));
-  p = xsimd::fma(p, r, batch(1.0f));
+  p = simd::fma(p, r, batch(1.0f / 120.0f));
+  p = simd::fma(p, r, batch(1.0f / 24.0f));
+  p = simd::fma(p, r, batch(1.0f / 6.0f));
+  p = simd::fma(p, r, batch(0.5f));
+  p = simd::fma(p, r, batch(1.0f));
+  p = simd::fma(p, r, batch(1.0f));
 
   // 2^n built directly in the exponent field; n is in [-126, 128) here, so the bits are a normal float.
   int_batch const biased = xsimd::to_int(n) + int_batch(127);

@@ -285,7 +285,7 @@ private:
     batch acc(0.0f);
     std::int64_t d = 0;
     for (; d + w <= n; d += w)
-      acc = xsimd::fma(batch::load_unaligned(a + d), batch::load_unaligned(b + d), acc);
+      acc = simd::fma(batch::load_unaligned(a + d), batch::load_unaligned(b + d), acc);
     float total = simd::reduce_sum<Arch>(acc);
     for (; d < n; ++d)
       total += a[d] * b[d];

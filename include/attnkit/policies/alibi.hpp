@@ -58,7 +58,7 @@ public:
     std::int64_t const ahead = b.position(row) - first_key; // p(i) - j for the row's first key
     simd::map_row<Arch>(scores, n, [&](batch s, std::int64_t j) {
       batch const distance = xsimd::abs(batch(static_cast<float>(ahead - j)) - lanes);
-      return xsimd::fnma(slope, distance, s);
+      return simd::fnma(slope, distance, s);
     });
   }
 

@@ -158,8 +158,8 @@ block_layout moba_route_on(tensor_view<float const> q, tensor_view<float const> 
     for (std::int64_t kb = 0; kb < eligible; ++kb) {
       simd::float_batch<Arch> acc(0.0f);
       for (std::int64_t d = 0; d < padded; d += w)
-        acc = xsimd::fma(simd::float_batch<Arch>::load_aligned(row + d),
-                         simd::float_batch<Arch>::load_aligned(head_means + kb * padded + d), acc);
+        acc = simd::fma(simd::float_batch<Arch>::load_aligned(row + d),
+                        simd::float_batch<Arch>::load_aligned(head_means + kb * padded + d), acc);
       score[kb] = simd::reduce_sum<Arch>(acc);
     }
     // Insertion into the best `wanted` so far, best first.
