@@ -3,6 +3,7 @@
 /// attnkit: composable, fused attention kernels for CPUs. Include this one header.
 
 #include "attnkit/attention.hpp"
+#include "attnkit/isa.hpp"
 #include "attnkit/linear_state.hpp"
 #include "attnkit/merge.hpp"
 #include "attnkit/options.hpp"
