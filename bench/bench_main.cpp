@@ -1,10 +1,13 @@
 /// \file
-/// attnkit_bench's main: probes the machine's limits, records them (and the SIMD architecture) in the
-/// benchmark context, then runs the selected benchmarks.
+/// attnkit_bench's main: prints the ISA report (compiled vs. best on this CPU, with a warning when the
+/// binary is below the CPU), probes the machine's limits, records both in the benchmark context, then runs
+/// the selected benchmarks.
 ///
 ///     attnkit_bench --benchmark_filter='N:1024/D:128' --benchmark_out=r.json --benchmark_out_format=json
 
 #include "machine_peak.hpp"
+
+#include <attnkit/isa.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -26,6 +29,14 @@ std::string per_thread_key(char const* what, int threads) {
   return text;
 }
 
+/// Prints the ISA report and records both ISAs (simd_arch, the compiled one, is kept for older tables).
+void record_isa() {
+  attnkit::print_isa_report(stderr);
+  benchmark::AddCustomContext("compiled_isa", attnkit::compiled_isa());
+  benchmark::AddCustomContext("cpu_best_isa", attnkit::best_cpu_isa());
+  benchmark::AddCustomContext("simd_arch", attnkit::compiled_isa());
+}
+
 /// Runs the probes (about half a second), stores them for peak_pct and adds them to the context.
 void probe_machine() {
   using arch = xsimd::default_arch;
@@ -35,9 +46,6 @@ void probe_machine() {
   }
   peaks.dram_read_gbps = attnkit_bench::probe_dram_read_gbps<arch>();
 
-  std::string const arch_name = attnkit::simd::arch_name<arch>();
-  benchmark::AddCustomContext("simd_arch", arch_name);
-  std::fprintf(stderr, "attnkit_bench: simd_arch=%s\n", arch_name.c_str());
   for (int t = 1; t <= attnkit_bench::max_probed_threads; ++t) {
     benchmark::AddCustomContext(per_thread_key("fp32_fma_peak_gflops", t), fixed1(peaks.fp32_fma_gflops[t]));
     benchmark::AddCustomContext(per_thread_key("dram_read_gbps", t), fixed1(peaks.dram_read_gbps[t]));
@@ -52,6 +60,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv))
     return 1;
+  record_isa();
   probe_machine();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -3,10 +3,12 @@
 # Applies attnkit's build flags to one of its own executables (tests, benchmarks, examples), never to the
 # attnkit::attnkit interface target:
 #   - warnings: -Wall -Wextra -Wpedantic (/W4 with MSVC), plus -Werror (/WX) when ATTNKIT_WERROR is ON;
-#   - ATTNKIT_NATIVE:   -march=native;
+#   - ATTNKIT_NATIVE:   attnkit_target_isa(<target> native), the helper users call (-march=native, or
+#                       -mcpu=native where only that is accepted);
 #   - ATTNKIT_SANITIZE: -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined on
 #                       compile and link, unless NO_SANITIZE is given (benchmarks: timings under ASan are useless).
 include_guard(GLOBAL)
+include("${CMAKE_CURRENT_LIST_DIR}/attnkit_target_isa.cmake")
 
 function(attnkit_configure_target tgt)
   cmake_parse_arguments(PARSE_ARGV 1 arg "NO_SANITIZE" "" "")
@@ -26,7 +28,7 @@ function(attnkit_configure_target tgt)
   endif()
 
   if(ATTNKIT_NATIVE)
-    target_compile_options(${tgt} PRIVATE "$<${gnu_like}:-march=native>")
+    attnkit_target_isa(${tgt} native)
   endif()
 
   if(ATTNKIT_SANITIZE AND NOT arg_NO_SANITIZE)

@@ -12,6 +12,7 @@
 #include <vector>
 
 int main() {
+  attnkit::print_isa_report();
   int const heads = 8, seq = 512, dim = 16;
   std::vector<float> q(std::size_t(heads) * dim, 0.0f), k(std::size_t(heads) * seq * dim, 0.0f);
   std::vector<float> v(k.size(), 0.0f), o(q.size());

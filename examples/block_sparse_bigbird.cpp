@@ -14,6 +14,7 @@
 #include <vector>
 
 int main() {
+  attnkit::print_isa_report();
   int const heads = 2, seq = 2048, dim = 64, block = 64;
   attnkit::block_grid const grid{.q_len = seq, .key_len = seq, .q_block = block, .key_block = block};
   std::int64_t const blocks = grid.q_blocks(); // 32 x 32 blocks, one layout shared by every head

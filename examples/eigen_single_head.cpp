@@ -5,6 +5,7 @@
 #include <iostream>
 
 int main() {
+  attnkit::print_isa_report();
   attnkit::row_matrix const q = attnkit::row_matrix::Random(6, 16);
   attnkit::row_matrix const k = attnkit::row_matrix::Random(10, 16);
   attnkit::row_matrix const v = attnkit::row_matrix::Random(10, 4);

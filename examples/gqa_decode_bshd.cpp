@@ -9,6 +9,7 @@
 #include <vector>
 
 int main() {
+  attnkit::print_isa_report();
   int const q_heads = 32, kv_heads = 8, cache_len = 1000, dim = 128;
   std::mt19937 gen(7);
   std::normal_distribution<float> normal;

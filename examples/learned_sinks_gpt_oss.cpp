@@ -15,6 +15,7 @@
 #include <vector>
 
 int main() {
+  attnkit::print_isa_report();
   int const q_heads = 8, kv_heads = 2, seq = 512, dim = 64, window = 128;
   std::vector<float> q(std::size_t(q_heads) * seq * dim, 0.0f), o(q.size()), lse(std::size_t(q_heads) * seq);
   std::vector<float> k(std::size_t(kv_heads) * seq * dim, 0.5f), v(k.size(), 1.0f);

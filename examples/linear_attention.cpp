@@ -15,6 +15,7 @@
 #include <vector>
 
 int main() {
+  attnkit::print_isa_report();
   int const heads = 2, seq = 96, prompt = 64, dim = 32;
   std::mt19937 gen(7);
   std::normal_distribution<float> normal(0.0f, 1.0f);

@@ -13,6 +13,7 @@
 #include <vector>
 
 int main() {
+  attnkit::print_isa_report();
   int const seq = 4096, dim = 64;
   attnkit::moba_options const options{.key_block = 512, .top_k = 3, .causal = true};
   std::vector<float> q(std::size_t(seq) * dim, 0.0f), k(q.size(), 0.0f), v(q.size(), 1.0f), o(q.size());

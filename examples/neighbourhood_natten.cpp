@@ -11,6 +11,7 @@
 #include <vector>
 
 int main() {
+  attnkit::print_isa_report();
   int const heads = 4, seq = 500, dim = 32, window = 7;
   std::vector<float> q(std::size_t(heads) * seq * dim, 0.0f), k(q.size(), 1.0f), v(q.size()), o(q.size());
   for (std::size_t t = 0; t < v.size(); ++t)

@@ -11,6 +11,7 @@
 #include <vector>
 
 int main() {
+  attnkit::print_isa_report();
   std::vector<std::int64_t> const lengths{300, 45, 600, 79}; // four documents, 1024 tokens in all
   std::vector<std::int32_t> const ids = attnkit::document::segments_from_lengths(lengths);
   int const heads = 4, seq = int(ids.size()), dim = 64;

@@ -5,6 +5,7 @@
 #include <vector>
 
 int main() {
+  attnkit::print_isa_report(); // compiled ISA and this CPU's best; a warning if the first is lower
   int const batch = 1, heads = 8, seq = 256, dim = 64;
   std::vector<float> q(batch * heads * seq * dim, 0.1f), k(q.size(), 0.2f), v(q.size(), 1.0f), o(q.size());
 

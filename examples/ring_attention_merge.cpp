@@ -12,6 +12,7 @@
 #include <vector>
 
 int main() {
+  attnkit::print_isa_report();
   int const heads = 4, queries = 2, keys = 10000, dim = 64, workers = 4;
   auto fill = [](std::vector<float>& x, float step) {
     for (std::size_t i = 0; i < x.size(); ++i)

@@ -11,6 +11,7 @@
 #include <vector>
 
 int main() {
+  attnkit::print_isa_report();
   int const heads = 4, seq = 1000, dim = 64;
   std::vector<float> q(std::size_t(heads) * seq * dim, 0.0f), k(q.size(), 0.5f), v(q.size(), 1.0f),
       o(q.size());

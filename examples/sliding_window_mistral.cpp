@@ -11,6 +11,7 @@
 #include <vector>
 
 int main() {
+  attnkit::print_isa_report();
   int const q_heads = 8, kv_heads = 2, seq = 2048, dim = 64, window = 256; // GQA: 4 query heads per KV head
   std::vector<float> q(std::size_t(q_heads) * seq * dim, 0.0f), k(std::size_t(kv_heads) * seq * dim, 0.5f);
   std::vector<float> v(k.size()), o(q.size());

@@ -10,6 +10,7 @@
 #include <vector>
 
 int main() {
+  attnkit::print_isa_report();
   int const q_heads = 8, kv_heads = 2, history = 100000, dim = 64;
   int const sinks = 4, window = 1020;
   std::mt19937 gen(1);

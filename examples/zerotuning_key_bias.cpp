@@ -11,6 +11,7 @@
 #include <vector>
 
 int main() {
+  attnkit::print_isa_report();
   int const heads = 4, seq = 100, dim = 8;
   std::vector<float> const gamma{1.0f, 2.0f, 0.5f, 10.0f}; // per head: >1 draws attention to the sink
   std::vector<float> log_gamma;

@@ -13,6 +13,11 @@ int main() {
       std::puts("wrong");
       return 1;
     }
+  attnkit::print_isa_report();
+  if (attnkit::compiled_below_cpu()) {
+    std::puts("built with attnkit_target_isa(attnkit_consumer native), yet compiled below this CPU");
+    return 1;
+  }
   std::puts("ok");
   return 0;
 }

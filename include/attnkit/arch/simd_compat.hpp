@@ -1,8 +1,9 @@
 #pragma once
 /// \file
 /// The one place that knows which xsimd version is installed. Debian bookworm ships xsimd 8.1, whose
-/// horizontal sum is `hadd` (later `reduce_add`), which has no `reduce_max`, and whose "can this CPU run
-/// Arch" test is a version comparison. Every other file calls the helpers below instead.
+/// horizontal sum is `hadd` (later `reduce_add`), which has no `reduce_max`, whose "can this CPU run
+/// Arch" test is a version comparison, and whose CPU detection misses AVX. Every other file calls the
+/// helpers below instead.
 
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which -Wmaybe-uninitialized flags
 // wherever they are inlined (GCC bug 105593, fixed in GCC 13). Diagnostics are judged at the location
@@ -126,9 +127,41 @@ template <class Arch> inline float_batch<Arch> in_register(float_batch<Arch> x) 
   return x;
 }
 
+/// xsimd's version number (`Arch::version()`) of the best architecture the running CPU supports.
+/// xsimd 8.1 reads the AVX bit of CPUID leaf 1 after another leaf overwrote it (fixed by xsimd pull
+/// request 912, merged after 10.0), so a CPU with AVX but not AVX2 (Sandy Bridge, Ivy Bridge, Bulldozer)
+/// reports SSE4.2 or FMA4. GCC's and Clang's `__builtin_cpu_supports`, which also checks that the OS
+/// saves the AVX registers, fills the gap; it only ever raises the answer to what the CPU has.
+inline unsigned cpu_best_version() noexcept {
+  unsigned best = xsimd::available_architectures().best;
+#if XSIMD_VERSION_MAJOR < 11 && (defined(__x86_64__) || defined(__i386__)) &&                                \
+    (defined(__GNUC__) || defined(__clang__))
+  if (best < xsimd::avx::version() && __builtin_cpu_supports("avx"))
+    best = __builtin_cpu_supports("fma") ? xsimd::fma3<xsimd::avx>::version() : xsimd::avx::version();
+#endif
+  return best;
+}
+
 /// True when the CPU running this program can execute instructions of `Arch`.
 template <class Arch> inline bool is_usable() noexcept {
-  return Arch::version() <= xsimd::available_architectures().best;
+  return Arch::version() <= cpu_best_version();
+}
+
+/// Name and register width of one architecture xsimd knows.
+struct arch_info {
+  char const* name;       ///< xsimd's name ("avx512bw", "fma3+avx2", "sse2", "arm64+neon")
+  unsigned register_bits; ///< 512, 256 or 128
+};
+
+/// The architecture whose `Arch::version()` is `version`, among every architecture xsimd knows
+/// (x86 and ARM, whatever this build supports); {"<none>", 0} if there is none.
+inline arch_info arch_info_of(unsigned version) noexcept {
+  arch_info found{"<none>", 0};
+  xsimd::all_architectures::for_each([&](auto arch) {
+    if (decltype(arch)::version() == version)
+      found = {decltype(arch)::name(), static_cast<unsigned>(8 * decltype(arch)::alignment())};
+  });
+  return found;
 }
 
 /// Printable name of an architecture tag ("avx512bw", "fma3+avx2", "sse2").
