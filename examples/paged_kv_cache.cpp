@@ -10,6 +10,7 @@
 #include <vector>
 
 int main() {
+  attnkit::print_isa_report();
   int const q_heads = 8, kv_heads = 2, dim = 64, page_size = 16, prompt = 100, steps = 20;
   std::mt19937 gen(7);
   std::normal_distribution<float> normal;

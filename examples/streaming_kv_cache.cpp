@@ -10,6 +10,7 @@
 #include <vector>
 
 int main() {
+  attnkit::print_isa_report();
   int const q_heads = 8, kv_heads = 2, dim = 32, sinks = 4, window = 252, generated = 5000;
   std::mt19937 gen(3);
   std::normal_distribution<float> normal;
