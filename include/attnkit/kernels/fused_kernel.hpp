@@ -83,7 +83,7 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct f
     // KV heads are packed and used a chunk at a time, so the packed copy is still in cache when the
     // query blocks read it, and memory stays bounded whatever the batch and head count.
     std::int64_t const per_head = std::max<std::int64_t>(1, packed_kv<Arch>::floats_per_head(p, tiles));
-    std::int64_t const chunk = std::clamp<std::int64_t>(packing_budget_floats / per_head, 1, kv_total);
+    std::int64_t const chunk = std::clamp<std::int64_t>(packing_budget_floats() / per_head, 1, kv_total);
     packed_kv<Arch> kv(p, tiles, chunk);
     for (std::int64_t first = 0; first < kv_total; first += chunk) {
       std::int64_t const held = std::min(chunk, kv_total - first);

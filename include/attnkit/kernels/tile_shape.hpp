@@ -1,8 +1,9 @@
 #pragma once
 /// \file
-/// Tile sizes of the fused kernel, chosen from the cache sizes.
+/// Tile sizes of the fused kernel, chosen from the cache sizes of the CPU the program runs on.
 
 #include "attnkit/arch/register_blocking.hpp"
+#include "attnkit/kernels/cache_sizes.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -13,9 +14,12 @@ inline constexpr std::int64_t round_up(std::int64_t x, std::int64_t multiple) no
   return (x + multiple - 1) / multiple * multiple;
 }
 
-/// Packed K/V kept in flight at once: half of the 32 MiB L3, so that a chunk of KV heads packed just
+/// Packed K/V kept in flight at once: half the L3, at most 16 MiB, so that a chunk of KV heads packed just
 /// before use is still in L3 when its query blocks read it (and memory stays bounded for big batches).
-inline constexpr std::int64_t packing_budget_floats = (std::int64_t{16} << 20) / 4;
+inline std::int64_t packing_budget_floats() {
+  std::int64_t const bytes = std::clamp<std::int64_t>(host_cache_sizes().l3 / 2, 2 << 20, 16 << 20);
+  return bytes / static_cast<std::int64_t>(sizeof(float));
+}
 
 /// Query rows of a block never exceed this (64 rows, whatever the register block).
 inline constexpr std::int64_t max_tile_rows = 64;
@@ -27,22 +31,34 @@ struct tile_shape {
   std::int64_t v_cols = 0;
 };
 
+/// Tiles for a core with `l2_bytes` of L2. Rows: 64 query rows (whole register blocks) make each packed key
+/// tile serve 64 x D FMAs per element loaded. Columns: the most keys, of 256, 128 or 64, whose working set
+/// (the block's Q, scores and output, plus the packed K and V tiles) fits half the L2, the other half
+/// being left to the next tile's prefetch and the other cache users. Longer tiles amortise each row's
+/// max, rescale and reductions over more keys.
 template <class Arch>
-tile_shape choose_tile_shape(std::int64_t q_len, std::int64_t qk_dim, std::int64_t v_dim) noexcept {
+tile_shape choose_tile_shape(std::int64_t q_len, std::int64_t qk_dim, std::int64_t v_dim,
+                             std::int64_t l2_bytes) noexcept {
   using blocking = simd::register_blocking<Arch>;
   constexpr auto mr = static_cast<std::int64_t>(blocking::rows);
   constexpr auto nr = static_cast<std::int64_t>(blocking::columns);
-  // Rows: 64 query rows make each packed key tile serve 64 x D FMAs per element loaded; the block's
-  // Q (64 x D), scores (64 x cols) and output (64 x Dv) together stay under 200 KiB of the 1 MiB L2.
   std::int64_t const rows =
       std::min<std::int64_t>(max_tile_rows / mr * mr, round_up(std::max<std::int64_t>(q_len, 1), mr));
-  // Columns: one K^T panel (D x nr floats) of the score product and one V panel (cols x nr) of the
-  // output product should fit the 32 KiB L1 with room for the broadcast operands.
   std::int64_t const v_cols = round_up(v_dim, nr);
-  std::int64_t cols = 128;
-  if (qk_dim > 128)
-    cols = 64;
+  auto const footprint_bytes = [&](std::int64_t cols) {
+    return static_cast<std::int64_t>(sizeof(float)) *
+           (rows * (qk_dim + cols + v_cols) + cols * (qk_dim + v_cols));
+  };
+  std::int64_t cols = 256;
+  while (cols > 64 && footprint_bytes(cols) > l2_bytes / 2)
+    cols /= 2;
   return {rows, round_up(cols, nr), v_cols};
+}
+
+/// Tiles for the CPU the program runs on.
+template <class Arch>
+tile_shape choose_tile_shape(std::int64_t q_len, std::int64_t qk_dim, std::int64_t v_dim) {
+  return choose_tile_shape<Arch>(q_len, qk_dim, v_dim, host_cache_sizes().l2);
 }
 
 } // namespace attnkit::detail
