@@ -2,7 +2,7 @@
 # The attnkit test command: builds and tests four configurations with CMake workflow presets.
 #   native    Release, -march=native            (cmake --workflow --preset native)
 #   baseline  Release, no -march (SSE2 x86-64), no OpenMP (serial)   (cmake --workflow --preset baseline)
-#   dev       Debug, ASan+UBSan, -march=native   (cmake --workflow --preset dev)
+#   dev       Debug, ASan+UBSan, -march=native, tests only   (cmake --workflow --preset dev)
 #   aarch64   Release, AArch64 NEON cross-built with Debian's aarch64-linux-gnu-g++, unit tests run under
 #             qemu-aarch64 (cmake --workflow --preset aarch64)
 #
