@@ -47,6 +47,10 @@ def main():
         context.get("host_name", "?"), context.get("fp32_fma_peak_gflops_1t", "?"),
         context.get("fp32_fma_peak_gflops_2t", "?"), context.get("dram_read_gbps_1t", "?"),
         context.get("dram_read_gbps_2t", "?"), context.get("simd_arch", "?")))
+    compiled, best = context.get("compiled_isa"), context.get("cpu_best_isa")
+    if compiled and best and compiled != best:
+        print("**Warning: this binary was compiled for %s but the CPU has %s: the figures are not the "
+              "CPU's best.**\n" % (compiled, best))
     header = "| N | D | causal | threads | attnkit GFLOP/s | % peak | naive Eigen GFLOP/s | attnkit / Eigen |"
     sep = "|---|---|---|---|---|---|---|---|"
     if peers:
