@@ -3,6 +3,8 @@
 /// attnkit: composable, fused attention kernels for CPUs. Include this one header.
 
 #include "attnkit/attention.hpp"
+#include "attnkit/compositions/agent.hpp"
+#include "attnkit/compositions/differential.hpp"
 #include "attnkit/isa.hpp"
 #include "attnkit/kv/key_rows.hpp"
 #include "attnkit/kv/kv_cache.hpp"

@@ -24,37 +24,6 @@
 
 namespace attnkit {
 
-namespace detail {
-
-/// Both views have the same extents as `want` (named `want_name`).
-template <class A, class B, std::size_t Rank>
-void check_same_shape(tensor_view<A, Rank> const& got, char const* got_name, tensor_view<B, Rank> const& want,
-                      char const* want_name, char const* where) {
-  for (std::size_t d = 0; d < Rank; ++d)
-    check_equal(got.extent(d), want.extent(d), std::string(got_name) + ".extent(" + std::to_string(d) + ")",
-                std::string(want_name) + ".extent(" + std::to_string(d) + ")", where);
-}
-
-/// An output may be one of the inputs exactly (an in-place merge), or else must not overlap it.
-template <class T, std::size_t Rank>
-void check_output_vs_input(tensor_view<T, Rank> const& out, char const* out_name,
-                           tensor_view<T const, Rank> const& in, char const* in_name, char const* where) {
-  bool same = out.data() == in.data();
-  for (std::size_t d = 0; d < Rank; ++d)
-    same = same && out.stride(d) == in.stride(d);
-  if (!same)
-    check_disjoint(out, out_name, in, in_name, where);
-}
-
-template <class T, std::size_t Rank>
-void check_output(tensor_view<T, Rank> const& out, char const* name, char const* where) {
-  check_view(out, name, where);
-  if (!has_distinct_elements(out))
-    fail(std::string(name) + " has strides that map several elements to one address", where);
-}
-
-} // namespace detail
-
 /// Softmax partials (O_a, L_a) and (O_b, L_b) over disjoint keys, o and lse [B, H, S, Dv] and [B, H, S]:
 /// L = logaddexp(L_a, L_b), O = exp(L_a - L) O_a + exp(L_b - L) O_b. A row that saw no key in a piece
 /// (L = -inf) takes the other piece as it is; with both -inf, O = 0 and L = -inf. NaN stays NaN. The
