@@ -59,10 +59,11 @@ TEST_CASE("softmax kernel: long sequences", "[kernel][softmax][long]") {
       {{1000, 1000}, {4097, 1}, {1, 4097}, {1000, 4097}, {4097, 1000}, {4097, 4097}}));
   case_shape const s{.q_len = q_len, .key_len = key_len, .dim = 64, .v_dim = 64};
   INFO("Sq " << q_len << " Sk " << key_len);
-  // One architecture is enough here (the small sweep covers all of them): the default one.
-  attnkit::test::check_random_case<xsimd::default_arch>(full_attention{}, s, 600);
-  attnkit::test::check_random_case<xsimd::default_arch>(causal_attention{}, s, 700);
-  attnkit::test::check_random_case<xsimd::default_arch>(
+  // One architecture is enough here (the small sweep covers all of them): the default one. The reference
+  // checks sampled rows (all of them up to Sq = 140).
+  attnkit::test::check_random_case_sampled<xsimd::default_arch>(full_attention{}, s, 600);
+  attnkit::test::check_random_case_sampled<xsimd::default_arch>(causal_attention{}, s, 700);
+  attnkit::test::check_random_case_sampled<xsimd::default_arch>(
       causal_attention{{.align = attnkit::alignment::top_left}}, s, 800);
 }
 

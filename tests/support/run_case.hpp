@@ -9,6 +9,7 @@
 #include <attnkit/reference/reference_attention.hpp>
 
 #include <cstdint>
+#include <vector>
 
 namespace attnkit::test {
 
@@ -49,6 +50,26 @@ template <class Arch, class Attention>
 void check_random_case(Attention const& attn, case_shape const& s, std::uint32_t seed, run_options run = {}) {
   random_case c(s, seed);
   c.run_and_check<Arch>(attn, reference::attention(attn, c.q.cview(), c.k.cview(), c.v.cview()), run);
+}
+
+/// Query rows a long test checks: the first and last 70 (every tile shape's edges) and every 61st row between
+/// them (61 is prime, so the rows fall at every offset within 64-, 128- and 256-row tiles).
+inline std::vector<std::int64_t> sampled_rows(std::int64_t q_len) {
+  std::vector<std::int64_t> rows;
+  for (std::int64_t i = 0; i < q_len; ++i)
+    if (i < 70 || i >= q_len - 70 || i % 61 == 0)
+      rows.push_back(i);
+  return rows;
+}
+
+/// check_random_case with the reference on sampled_rows(Sq) only: the kernel computes and writes every row,
+/// the oracle (O(Sq Sk D) in double) checks a few hundred of them.
+template <class Arch, class Attention>
+void check_random_case_sampled(Attention const& attn, case_shape const& s, std::uint32_t seed,
+                               run_options run = {}) {
+  random_case c(s, seed);
+  c.run_and_check<Arch>(attn, reference::attention(attn, c.q.cview(), c.k.cview(), c.v.cview(), sampled_rows(s.q_len)),
+                        run);
 }
 
 /// The same check on every architecture the binary and the CPU have, with the reference computed once.

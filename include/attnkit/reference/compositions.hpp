@@ -54,6 +54,7 @@ result agent_attention(Aggregate const& aggregate, Broadcast const& broadcast, t
            q_len,
            v_dim,
            std::vector<double>(static_cast<std::size_t>(batch * heads * q_len * v_dim)),
+           {},
            {}};
   for (std::int64_t b = 0; b < batch; ++b)
     for (std::int64_t h = 0; h < heads; ++h)
