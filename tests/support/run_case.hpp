@@ -68,8 +68,8 @@ template <class Arch, class Attention>
 void check_random_case_sampled(Attention const& attn, case_shape const& s, std::uint32_t seed,
                                run_options run = {}) {
   random_case c(s, seed);
-  c.run_and_check<Arch>(attn, reference::attention(attn, c.q.cview(), c.k.cview(), c.v.cview(), sampled_rows(s.q_len)),
-                        run);
+  c.run_and_check<Arch>(
+      attn, reference::attention(attn, c.q.cview(), c.k.cview(), c.v.cview(), sampled_rows(s.q_len)), run);
 }
 
 /// The same check on every architecture the binary and the CPU have, with the reference computed once.

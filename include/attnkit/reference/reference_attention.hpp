@@ -87,9 +87,9 @@ result attention(attnkit::attention<Normaliser, Mask, Modifiers...> const& attn,
            std::move(query_rows)};
   for (std::size_t n = 0; n < r.rows.size(); ++n)
     if (r.rows[n] < 0 || r.rows[n] >= q_len || (n > 0 && r.rows[n] <= r.rows[n - 1]))
-      throw std::invalid_argument("reference::attention: query_rows must be sorted, distinct and in [0, Sq = " +
-                                  std::to_string(q_len) + "); query_rows[" + std::to_string(n) +
-                                  "] = " + std::to_string(r.rows[n]));
+      throw std::invalid_argument(
+          "reference::attention: query_rows must be sorted, distinct and in [0, Sq = " +
+          std::to_string(q_len) + "); query_rows[" + std::to_string(n) + "] = " + std::to_string(r.rows[n]));
   std::vector<std::int64_t> rows = r.rows;
   if (rows.empty())
     for (std::int64_t i = 0; i < q_len; ++i)
@@ -142,9 +142,8 @@ result attention(attnkit::attention<Normaliser, Mask, Modifiers...> const& attn,
       }
       for (std::int64_t r_i = 0; r_i < n_rows; ++r_i)
         for (std::int64_t d = 0; d < v_dim; ++d)
-          r.out[static_cast<std::size_t>(((b * q_heads + h) * q_len + rows[static_cast<std::size_t>(r_i)]) *
-                                              v_dim +
-                                          d)] = out(r_i, d);
+          r.out[static_cast<std::size_t>(
+              ((b * q_heads + h) * q_len + rows[static_cast<std::size_t>(r_i)]) * v_dim + d)] = out(r_i, d);
     }
   return r;
 }
