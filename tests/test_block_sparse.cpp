@@ -82,8 +82,10 @@ TEST_CASE("block sparse: a listed block aligned with the kernel's blocks is a fu
 }
 
 TEST_CASE("block sparse: kernel against the fp64 reference", "[kernel][mask][block_sparse]") {
-  auto const [q_block, key_block] =
+  auto const [q_block_gen, key_block_gen] =
       GENERATE(table<std::int64_t, std::int64_t>({{16, 32}, {64, 64}, {128, 64}, {128, 128}}));
+  // Copies: clang 14 cannot capture structured bindings in a lambda.
+  std::int64_t const q_block = q_block_gen, key_block = key_block_gen;
   INFO("blocks " << q_block << " x " << key_block);
   // Per batch entry and head, every entry partial under causal.
   attnkit::test::check_every_size(

@@ -23,7 +23,7 @@ public:
   template <class Mask>
   visibility_table(Mask const& mask, std::int64_t batch, std::int64_t head, std::int64_t q_heads,
                    std::int64_t q_len, std::int64_t key_len, std::int64_t offset)
-      : q_len_(q_len), key_len_(key_len), sums_(static_cast<std::size_t>((q_len + 1) * (key_len + 1)), 0) {
+      : key_len_(key_len), sums_(static_cast<std::size_t>((q_len + 1) * (key_len + 1)), 0) {
     for (std::int64_t i = 0; i < q_len; ++i)
       for (std::int64_t j = 0; j < key_len; ++j) {
         reference::pair_coords const c{batch, head, q_heads, i, i + offset, j, q_len, key_len};
@@ -44,7 +44,7 @@ private:
   std::int64_t at(std::int64_t i, std::int64_t j) const {
     return sums_[static_cast<std::size_t>(i * (key_len_ + 1) + j)];
   }
-  std::int64_t q_len_, key_len_;
+  std::int64_t key_len_;
   std::vector<std::int64_t> sums_;
 };
 

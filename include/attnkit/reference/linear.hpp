@@ -65,7 +65,7 @@ linear_result linear_attention(attnkit::attention<linear<FeatureMap>, Mask> cons
   std::size_t const rows = static_cast<std::size_t>(batch * q_heads * q_len);
 
   linear_result r{
-      {batch, q_heads, q_len, v_dim, std::vector<double>(rows * static_cast<std::size_t>(v_dim)), {}},
+      {batch, q_heads, q_len, v_dim, std::vector<double>(rows * static_cast<std::size_t>(v_dim)), {}, {}},
       std::vector<double>(rows),
       std::vector<double>(rows),
       std::vector<double>(rows)};
