@@ -1,6 +1,6 @@
 /// \file
-/// Decode: one new query per head against a fp32 KV cache (GQA, Hq = 32 over Hkv = 8, D = 128), the
-/// memory-bound step of LLM inference.
+/// Decode: one new query per head against a fp32 KV cache (GQA, Hq = 32 over Hkv = 8, D = 128; BM_Decode also
+/// MHA and MQA at Sk = 65536), the memory-bound step of LLM inference.
 ///   BM_Decode           contiguous cache [B, Hkv, Sk, D]
 ///   BM_DecodePaged      the same keys in shuffled pages of 16 tokens (a fragmented page pool)
 ///   BM_DecodeStreaming  a StreamingLLM cache (4 sinks + a window of 4096) after `generated` tokens: one
@@ -189,6 +189,13 @@ void decode_args(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMillisecond); // counters come from our own wall-clock timer
 }
 
+/// MHA and MQA beside decode_args' GQA (Hkv = 8) at one length: the K/V bytes per step fall by Hq / Hkv, and
+/// with them, when memory bound, the time ("Fast Transformer Decoding: One Write-Head is All You Need").
+void head_sharing_args(benchmark::internal::Benchmark* b) {
+  for (std::int64_t kv_heads : {32, 1})
+    b->Args({65536, 32, kv_heads, 128, 2});
+}
+
 void streaming_args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"generated", "Hq", "Hkv", "D", "threads"});
   for (std::int64_t generated : {4096, 16384, 65536, 131072})
@@ -197,7 +204,7 @@ void streaming_args(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMillisecond);
 }
 
-BENCHMARK(BM_Decode)->Apply(decode_args);
+BENCHMARK(BM_Decode)->Apply(decode_args)->Apply(head_sharing_args);
 BENCHMARK(BM_DecodePaged)->Apply(decode_args);
 BENCHMARK(BM_DecodeStreaming)->Apply(streaming_args);
 

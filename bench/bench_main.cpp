@@ -12,6 +12,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 namespace {
@@ -29,12 +30,30 @@ std::string per_thread_key(char const* what, int threads) {
   return text;
 }
 
+/// The CPU's model name, family and model from /proc/cpuinfo ("unknown" elsewhere): a VM may show only
+/// "AMD EPYC", and the family tells Zen 3 (25, model < 16) from Zen 4 (25) and Zen 5 (26).
+std::string cpu_model() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string name = "unknown", family, model;
+  auto value = [](std::string const& line) { return line.substr(line.find(':') + 2); };
+  for (std::string line; std::getline(cpuinfo, line) && line.find(':') != std::string::npos;) {
+    if (line.rfind("model name", 0) == 0)
+      name = value(line);
+    else if (line.rfind("cpu family", 0) == 0)
+      family = value(line);
+    else if (line.rfind("model\t", 0) == 0)
+      model = value(line);
+  }
+  return family.empty() ? name : name + " (family " + family + ", model " + model + ")";
+}
+
 /// Prints the ISA report and records both ISAs (simd_arch, the compiled one, is kept for older tables).
 void record_isa() {
   attnkit::print_isa_report(stderr);
   benchmark::AddCustomContext("compiled_isa", attnkit::compiled_isa());
   benchmark::AddCustomContext("cpu_best_isa", attnkit::best_cpu_isa());
   benchmark::AddCustomContext("simd_arch", attnkit::compiled_isa());
+  benchmark::AddCustomContext("cpu_model", cpu_model());
 }
 
 /// Runs the probes (about half a second), stores them for peak_pct and adds them to the context.

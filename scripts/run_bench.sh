@@ -1,15 +1,72 @@
 #!/usr/bin/env bash
-# The attnkit benchmark command: builds the `native` preset's attnkit_bench (Release, -march=native) and runs it,
-# writing Google Benchmark JSON to bench-results.json in the repository root.
+# The attnkit benchmark suite: builds attnkit_bench (the native preset: Release, -march=native), runs every
+# case of bench/suite/cases.py with Google Benchmark (one run and one JSON per case, the machine probed at the
+# start of each), then writes a Markdown report beside the JSON.
 #
-# Usage: scripts/run_bench.sh [benchmark flags...]   e.g. scripts/run_bench.sh --benchmark_filter=BM_Softmax
+# Usage: scripts/run_bench.sh [--quick | --full] [--out DIR] [--only KEY[,KEY...]] [attnkit_bench flags...]
+#   --quick   each case's small grid, a few minutes in all (the default)
+#   --full    each case's whole grid, about an hour
+#   --out     where the JSON files and report.md go (default: bench-results/)
+#   --only    run only these cases (keys: python3 bench/suite/cases.py quick | cut -f1)
+#   Other flags go to every attnkit_bench run after the defaults (3 repetitions in random order, medians
+#   reported), so they override them: e.g. --benchmark_repetitions=8.
+# Needs python3 (3.8 or later, standard library only) for the case list and the report; the plots use Debian's
+# /usr/bin/python3 with python3-matplotlib, which the script installs.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-scripts/install_deps.sh
+mode=quick
+out=bench-results
+only=""
+# The machines this runs on are shared and noisy: medians of interleaved repetitions.
+bench_flags=(--benchmark_repetitions=3 --benchmark_enable_random_interleaving=true
+  --benchmark_report_aggregates_only=true)
+while (($# > 0)); do
+  case "$1" in
+    --quick) mode=quick ;;
+    --full) mode=full ;;
+    --out) out=$2; shift ;;
+    --out=*) out=${1#--out=} ;;
+    --only) only=$2; shift ;;
+    --only=*) only=${1#--only=} ;;
+    -h | --help)
+      sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *) bench_flags+=("$1") ;;
+  esac
+  shift
+done
 
-cmake --preset native
+scripts/install_deps.sh python3-matplotlib
+cmake --preset native >/dev/null
 cmake --build --preset native --target attnkit_bench
 
-build/native/bench/attnkit_bench --benchmark_out=bench-results.json --benchmark_out_format=json "$@"
+mkdir -p "$out"
+mapfile -t cases < <(python3 bench/suite/cases.py "$mode")
+if [[ -n $only ]]; then
+  selected=()
+  for line in "${cases[@]}"; do
+    [[ ",$only," == *",${line%%$'\t'*},"* ]] && selected+=("$line")
+  done
+  cases=("${selected[@]}")
+fi
+((${#cases[@]} > 0)) || { echo "run_bench.sh: no case matches --only $only" >&2; exit 2; }
+
+start=$SECONDS
+for i in "${!cases[@]}"; do
+  IFS=$'\t' read -r key filter title <<<"${cases[$i]}"
+  elapsed=$((SECONDS - start))
+  printf '\n[%d/%d] %s (%s, %d:%02d elapsed)\n' $((i + 1)) ${#cases[@]} "$title" "$key" \
+    $((elapsed / 60)) $((elapsed % 60))
+  build/native/bench/attnkit_bench --benchmark_filter="$filter" --benchmark_out="$out/$key.json" \
+    --benchmark_out_format=json "${bench_flags[@]}"
+done
+
+# Debian's interpreter for the plots: it sees python3-matplotlib where a pyenv python3 may not.
+/usr/bin/python3 bench/suite/plots.py "$out" || echo "run_bench.sh: no plots (see above); the report follows"
+python3 bench/suite/report.py "$out" --command "scripts/run_bench.sh --$mode"
+elapsed=$((SECONDS - start))
+printf 'run_bench.sh: %d cases in %d:%02d; report: %s/report.md\n' ${#cases[@]} $((elapsed / 60)) \
+  $((elapsed % 60)) "$out"

@@ -48,8 +48,11 @@ inline void check_lambda(std::span<float const> lambda, std::int64_t signal_head
 ///   q_signal [B, Hs, Sq, D], q_noise [B, Hn, Sq, D], Hn divides Hs (signal head h pairs with noise head
 ///   h / (Hs / Hn)); k_signal, k_noise [B, Hkv, Sk, D] and v [B, Hkv, Sk, Dv], Hkv dividing Hn;
 ///   lambda: one weight per signal head, or a single one for all; o [B, Hs, Sq, Dv].
+/// The noise map is a call with Hn query heads: a policy whose parameters go by query head (per-head sinks,
+/// ALiBi slopes) sees head indices 0..Hn-1 there, and per-head parameters must fit both Hs and Hn.
 /// Allocates a [B, Hn, Sq, Dv] buffer for the noise map's output. Throws std::invalid_argument naming the
-/// argument on a bad shape, stride, pointer or lambda; the kernel's own checks cover the rest.
+/// argument on a bad shape, stride, pointer or lambda; the kernel's own checks cover the rest (an error
+/// from the second call leaves o holding the signal map).
 template <class Normaliser, class Mask, class... Modifiers>
 void differential_attention(attention<Normaliser, Mask, Modifiers...> const& attn,
                             tensor_view<float const> q_signal, tensor_view<float const> k_signal,

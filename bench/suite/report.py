@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Writes the suite's Markdown report from the JSON files of one `scripts/run_bench.sh` run.
+
+Usage: bench/suite/report.py RESULTS_DIR [--out report.md]
+RESULTS_DIR holds one attnkit_bench JSON per case of bench/suite/cases.py (<key>.json). Standard library only,
+any Python >= 3.8. Every percentage is of a limit the same binary probed at start-up of that run, and every
+ratio compares two rows of the same run.
+"""
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cases import CASES  # noqa: E402
+
+
+def median_rows(data):
+    """run_name -> the row to report: the median aggregate when there are repetitions, else the single run."""
+    rows = {}
+    for b in data.get("benchmarks", []):
+        name = b.get("run_name", b["name"])
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                rows[name] = b
+        elif name not in rows:
+            rows[name] = b
+    return rows
+
+
+def seconds(row):
+    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[row.get("time_unit", "ns")]
+    return row["real_time"] * scale
+
+
+def fmt_time(s):
+    if s >= 1.0:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.3g} ms"
+    return f"{s * 1e6:.3g} us"
+
+
+def speed(row):
+    """The row's throughput and its share of the probed limit, as text."""
+    if "FLOP/s" in row:
+        return f"{row['FLOP/s'] / 1e9:.1f} GFLOP/s", f"{row.get('peak_pct', 0.0):.1f} % of FMA peak"
+    if "bytes_per_second" in row:
+        return f"{row['bytes_per_second'] / 1e9:.1f} GB/s", f"{row.get('dram_pct', 0.0):.1f} % of DRAM read"
+    return "", ""
+
+
+def extra(name, row, per_token):
+    """Time per token: the row's own counter, or (for cases that ask) the time divided by its N."""
+    if "ns_per_token" in row:
+        return f"{row['ns_per_token'] / 1e3:.2f} us/token"
+    if "us_per_token" in row:
+        return f"{row['us_per_token']:.0f} us/token"
+    n = re.search(r"/N:(\d+)/", name)
+    if per_token and n:
+        return f"{seconds(row) / int(n.group(1)) * 1e6:.2f} us/token"
+    return ""
+
+
+def natural_key(name):
+    """BM_X/N:512/... before BM_X/N:4096/...: numbers compare as numbers."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def machine_lines(context):
+    cpu = context.get("cpu_model", "unknown CPU")
+    lines = [
+        f"- CPU: {cpu}, {context.get('num_cpus', '?')} logical CPUs; date {context.get('date', '?')}",
+        f"- attnkit compiled for **{context.get('compiled_isa', '?')}**; "
+        f"this CPU's best: {context.get('cpu_best_isa', '?')}",
+    ]
+    for t in ("1t", "2t"):
+        peak, dram = context.get(f"fp32_fma_peak_gflops_{t}"), context.get(f"dram_read_gbps_{t}")
+        if peak:
+            lines.append(f"- probed at the start of the first case's run, {t[0]} thread(s): FP32 FMA peak {peak} "
+                         f"GFLOP/s, DRAM read {dram} GB/s (each row's percentage uses its own run's probe)")
+    return lines
+
+
+def isa_warning(context):
+    compiled, best = context.get("compiled_isa"), context.get("cpu_best_isa")
+    if compiled and best and compiled != best:
+        return (f"> **WARNING: this binary was compiled for {compiled} but the CPU has {best}.** Its figures "
+                f"understate attnkit on this machine; rebuild with -march=native (the native preset).\n")
+    return ""
+
+
+def case_section(case, data):
+    rows = median_rows(data)
+    out = [f"## {case.title}", "", f"Beside: {case.paper}: {case.paper_figure}.", ""]
+    out += [f"{note}" for note in case.notes] + ([""] if case.notes else [])
+    header = "| benchmark | time | throughput | % of limit | per token | time / comparator |"
+    out += [header, "|---|---|---|---|---|---|"]
+    for name, row in sorted(rows.items(), key=lambda item: natural_key(item[0])):
+        rate, share = speed(row)
+        ratio = ""
+        if case.comparator:
+            other = re.sub(case.comparator[0], case.comparator[1], name)
+            if other != name and other in rows:
+                ratio = f"{seconds(row) / seconds(rows[other]):.2f} ({other.split('/')[0]})"
+        out.append(f"| `{name}` | {fmt_time(seconds(row))} | {rate} | {share} | {extra(name, row, case.per_token)} | {ratio} |")
+    out.append("")
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("results", type=Path)
+    ap.add_argument("--out", type=Path, help="default: RESULTS_DIR/report.md")
+    ap.add_argument("--command", default="scripts/run_bench.sh", help="the command that produced the results")
+    args = ap.parse_args()
+
+    sections, context = [], None
+    for case in CASES:
+        path = args.results / f"{case.key}.json"
+        if not path.exists():
+            continue
+        data = json.loads(path.read_text())
+        context = context or data.get("context", {})
+        sections += case_section(case, data)
+    if context is None:
+        sys.exit(f"report.py: no case JSON in {args.results}")
+
+    head = ["# attnkit benchmark report", "", f"Produced by `{args.command}`.", ""]
+    head += machine_lines(context) + [""]
+    warning = isa_warning(context)
+    plots = [f"![{png.stem}]({png.name})" for png in sorted(args.results.glob("*.png"))]
+    text = "\n".join(head + ([warning] if warning else []) + plots + [""] + sections)
+    out = args.out or args.results / "report.md"
+    out.write_text(text)
+    print(f"report.py: wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
