@@ -26,8 +26,7 @@ result differential_attention(Attention const& attn, tensor_view<float const> q_
       double const weight = lambda[lambda.size() == 1 ? 0 : static_cast<std::size_t>(h)];
       for (std::int64_t i = 0; i < r.q_len; ++i)
         for (std::int64_t d = 0; d < r.v_dim; ++d)
-          r.out[static_cast<std::size_t>(((b * r.heads + h) * r.q_len + i) * r.v_dim + d)] -=
-              weight * noise.o(b, h / group, i, d);
+          r.o(b, h, i, d) -= weight * noise.o(b, h / group, i, d);
     }
   r.lse.clear();
   return r;
@@ -62,8 +61,7 @@ result agent_attention(Aggregate const& aggregate, Broadcast const& broadcast, t
         for (std::int64_t a = 0; a < n; ++a) {
           double const w = weights.o(b, h, i, a);
           for (std::int64_t d = 0; d < v_dim; ++d)
-            r.out[static_cast<std::size_t>(((b * heads + h) * q_len + i) * v_dim + d)] +=
-                w * gathered.o(b, h, a, d);
+            r.o(b, h, i, d) += w * gathered.o(b, h, a, d);
         }
   return r;
 }

@@ -34,6 +34,9 @@ struct result {
   double o(std::int64_t b, std::int64_t h, std::int64_t i, std::int64_t d) const {
     return out[static_cast<std::size_t>(((b * heads + h) * q_len + i) * v_dim + d)];
   }
+  double& o(std::int64_t b, std::int64_t h, std::int64_t i, std::int64_t d) {
+    return out[static_cast<std::size_t>(((b * heads + h) * q_len + i) * v_dim + d)];
+  }
   double l(std::int64_t b, std::int64_t h, std::int64_t i) const {
     return lse[static_cast<std::size_t>((b * heads + h) * q_len + i)];
   }
@@ -142,8 +145,7 @@ result attention(attnkit::attention<Normaliser, Mask, Modifiers...> const& attn,
       }
       for (std::int64_t r_i = 0; r_i < n_rows; ++r_i)
         for (std::int64_t d = 0; d < v_dim; ++d)
-          r.out[static_cast<std::size_t>(
-              ((b * q_heads + h) * q_len + rows[static_cast<std::size_t>(r_i)]) * v_dim + d)] = out(r_i, d);
+          r.o(b, h, rows[static_cast<std::size_t>(r_i)], d) = out(r_i, d);
     }
   return r;
 }
