@@ -121,6 +121,10 @@ TEST_CASE("edge: a NaN key poisons exactly the rows that see it", "[edge]") {
     causal_attention{}.run_on<decltype(arch)>(q.cview(), k.cview(), v.cview(), o.view(), {});
     for (int i = 0; i < 200; ++i)
       CHECK(std::isnan(o.at(0, 0, i, 0)) == (i >= 150));
+    attnkit::attention<attnkit::sigmoid, attnkit::causal>{}.run_on<decltype(arch)>(q.cview(), k.cview(),
+                                                                                   v.cview(), o.view(), {});
+    for (int i = 0; i < 200; ++i)
+      CHECK(std::isnan(o.at(0, 0, i, 0)) == (i >= 150)); // sigmoid: a NaN score gives a NaN weight
   });
 }
 
@@ -157,6 +161,11 @@ TEST_CASE("edge: a NaN value reaches exactly the rows that see its key, under ev
       attnkit::attention<attnkit::softmax, attnkit::visible_if_any<sliding_window, attnkit::neighbourhood>>{
           {}, {}, {sliding_window(5, 0), attnkit::neighbourhood(21)}},
       90);
+  // Sigmoid weighs each key on its own: a hidden key's weight is exactly 0 and must not reach its NaN value.
+  check_nan_value_reaches_only_its_rows(
+      attnkit::attention<attnkit::sigmoid, attnkit::sink_window>{{}, {}, attnkit::sink_window::causal(2, 30)},
+      1);
+  check_nan_value_reaches_only_its_rows(attnkit::attention<attnkit::sigmoid, attnkit::causal>{}, 120);
 }
 
 TEST_CASE("edge: B = 0, Sq = 0 and Sk = 0 are valid", "[edge]") {

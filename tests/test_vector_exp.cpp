@@ -13,14 +13,18 @@
 
 namespace {
 
-/// exp of every input, computed a register at a time on Arch.
-template <class Arch> std::vector<float> vector_exp(std::vector<float> const& x) {
+/// exp (or exp_saturated) of every input, computed a register at a time on Arch.
+template <class Arch, bool Saturated = false> std::vector<float> vector_exp(std::vector<float> const& x) {
   using batch = attnkit::simd::float_batch<Arch>;
   constexpr std::size_t w = attnkit::simd::width<Arch>;
   std::vector<float> padded(x), out(x.size() + w);
   padded.resize((x.size() + w - 1) / w * w, 0.0f);
   for (std::size_t i = 0; i < padded.size(); i += w)
-    attnkit::simd::exp<Arch>(batch::load_unaligned(padded.data() + i)).store_unaligned(out.data() + i);
+    if constexpr (Saturated)
+      attnkit::simd::exp_saturated<Arch>(batch::load_unaligned(padded.data() + i))
+          .store_unaligned(out.data() + i);
+    else
+      attnkit::simd::exp<Arch>(batch::load_unaligned(padded.data() + i)).store_unaligned(out.data() + i);
   out.resize(x.size());
   return out;
 }
@@ -34,14 +38,17 @@ TEST_CASE("vector exp: relative error below 3e-7 on [-87.3, 88]", "[exp]") {
   for (float t : {0.0f, -0.0f, 1e-8f, -1e-8f, 0.5f * std::log(2.0f), -0.5f * std::log(2.0f), -87.3f, 88.0f})
     x.push_back(t);
   attnkit::test::for_each_arch([&](auto arch) {
-    auto const y = vector_exp<decltype(arch)>(x);
-    double worst = 0.0;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      double const want = std::exp(static_cast<double>(x[i]));
-      worst = std::max(worst, std::fabs(y[i] - want) / want);
-    }
-    INFO("worst relative error " << worst);
-    CHECK(worst < 3e-7);
+    auto const check_accuracy = [&](std::vector<float> const& y) {
+      double worst = 0.0;
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        double const want = std::exp(static_cast<double>(x[i]));
+        worst = std::max(worst, std::fabs(y[i] - want) / want);
+      }
+      INFO("worst relative error " << worst);
+      CHECK(worst < 3e-7);
+    };
+    check_accuracy(vector_exp<decltype(arch)>(x));
+    check_accuracy(vector_exp<decltype(arch), true>(x)); // exp_saturated: the same inside the range
   });
 }
 
@@ -53,5 +60,23 @@ TEST_CASE("vector exp: underflow gives exactly 0, NaN stays NaN", "[exp]") {
     for (std::size_t i = 0; i + 1 < x.size(); ++i)
       CHECK(y[i] == 0.0f);
     CHECK(std::isnan(y.back()));
+  });
+}
+
+TEST_CASE("vector exp, saturated: e^-87.3 below the range, +inf from 88.38 on, NaN stays NaN", "[exp]") {
+  float const inf = std::numeric_limits<float>::infinity();
+  std::vector<float> const low{-87.4f, -100.0f, -1e4f, -inf};
+  std::vector<float> const high{88.38f, 88.8f, 89.0f, 100.0f, 1e4f, inf};
+  double const floor_value = std::exp(static_cast<double>(-87.3f)); // the clamp is the float nearest -87.3
+  attnkit::test::for_each_arch([&](auto arch) {
+    using Arch = decltype(arch);
+    for (float const y : vector_exp<Arch, true>(low))
+      CHECK(std::fabs(y - floor_value) / floor_value < 3e-7);
+    for (float const y : vector_exp<Arch, true>(high))
+      CHECK(y == inf);
+    CHECK(std::isnan(vector_exp<Arch, true>({std::numeric_limits<float>::quiet_NaN()})[0]));
+    // 1 / (1 + e^x), the sigmoid weight it is built for, is exact at both ends.
+    CHECK(1.0f / (1.0f + vector_exp<Arch, true>({inf})[0]) == 0.0f);
+    CHECK(1.0f / (1.0f + vector_exp<Arch, true>({-inf})[0]) == 1.0f);
   });
 }

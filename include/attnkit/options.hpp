@@ -2,6 +2,7 @@
 /// \file
 /// Runtime settings shared by every variant: scale, query/key alignment, threads.
 
+#include <cstdint>
 #include <optional>
 
 namespace attnkit {

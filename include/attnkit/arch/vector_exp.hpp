@@ -9,23 +9,20 @@
 
 namespace attnkit::simd {
 
-/// e^x for every lane, with relative error below 3e-7 (about 2.5 ulp) for x in [-87.3, 88]; lanes below -87.3
-/// (including -inf) give exactly 0, NaN lanes give NaN. Larger x is outside the contract: softmax
-/// only ever calls it with x <= 0.
-template <class Arch> inline float_batch<Arch> exp(float_batch<Arch> const& x) noexcept {
+namespace detail {
+
+/// e^x for lanes already inside [-87.3, 89]: p(r) 2^n with x = n ln 2 + r. From x = 88.38 on, n is 128 and
+/// the exponent field is all ones, so the result is +inf. NaN lanes give NaN.
+template <class Arch> inline float_batch<Arch> exp_in_range(float_batch<Arch> const& x) noexcept {
   using batch = float_batch<Arch>;
   using int_batch = xsimd::batch<std::int32_t, Arch>;
-  // Below this, e^x is subnormal: flushing to 0 changes a softmax weight by less than 1e-37.
-  batch const underflow(-87.3f);
   batch const log2e(1.44269504088896341f);
   // ln 2 split in two so that x - n ln 2 stays exact for |n| <= 128.
   batch const ln2_hi(0.693145751953125f);
   batch const ln2_lo(1.42860682030941723e-6f);
 
-  auto const too_small = x < underflow;
-  batch const xc = xsimd::select(too_small, underflow, x);
-  batch const n = xsimd::nearbyint(xc * log2e);
-  batch r = simd::fnma(n, ln2_hi, xc);
+  batch const n = xsimd::nearbyint(x * log2e);
+  batch r = simd::fnma(n, ln2_hi, x);
   r = simd::fnma(n, ln2_lo, r);
 
   // Taylor series of e^r to degree 6 on |r| <= ln2 / 2: truncation error r^7 / 7! < 1.3e-7.
@@ -37,10 +34,34 @@ template <class Arch> inline float_batch<Arch> exp(float_batch<Arch> const& x) n
   p = simd::fma(p, r, batch(1.0f));
   p = simd::fma(p, r, batch(1.0f));
 
-  // 2^n built directly in the exponent field; n is in [-126, 128) here, so the bits are a normal float.
+  // 2^n built directly in the exponent field; n is in [-126, 128] here: a normal float, or +inf at 128.
   int_batch const biased = xsimd::to_int(n) + int_batch(127);
   batch const two_to_n = xsimd::bitwise_cast<batch>(biased << 23);
-  return xsimd::select(too_small, batch(0.0f), p * two_to_n);
+  return p * two_to_n;
+}
+
+} // namespace detail
+
+/// e^x for every lane, with relative error below 3e-7 (about 2.5 ulp) for x in [-87.3, 88]; lanes below -87.3
+/// (including -inf) give exactly 0, NaN lanes give NaN. Larger x is outside the contract: softmax
+/// only ever calls it with x <= 0.
+template <class Arch> inline float_batch<Arch> exp(float_batch<Arch> const& x) noexcept {
+  using batch = float_batch<Arch>;
+  // Below this, e^x is subnormal: flushing to 0 changes a softmax weight by less than 1e-37.
+  batch const underflow(-87.3f);
+  auto const too_small = x < underflow;
+  return xsimd::select(too_small, batch(0.0f),
+                       detail::exp_in_range<Arch>(xsimd::select(too_small, underflow, x)));
+}
+
+/// e^x for every lane, saturated at both ends instead of flushed: below -87.3 it gives e^-87.3 (1.2e-38),
+/// from 88.38 on +inf (including +inf); in between as `exp`. NaN lanes give NaN. For 1 / (1 + e^x), where
+/// both ends are exact (1 and 0) and the two clamps are cheaper than exp's compare and selects.
+template <class Arch> inline float_batch<Arch> exp_saturated(float_batch<Arch> const& x) noexcept {
+  using batch = float_batch<Arch>;
+  // min and max return their second operand when a lane is NaN (x86 minps/maxps, NEON fmin/fmax return NaN):
+  // x goes second so that NaN passes through both.
+  return detail::exp_in_range<Arch>(xsimd::max(batch(-87.3f), xsimd::min(batch(89.0f), x)));
 }
 
 } // namespace attnkit::simd

@@ -41,17 +41,17 @@ public:
     return bias_ ? *bias_ : -std::log(static_cast<float>(key_len));
   }
 
-  /// scores[j] = sigmoid(scores[j] + b), from e = exp(-|t|), which never overflows: 1 / (1 + e) for t >= 0,
-  /// e / (1 + e) below. A hidden score (-inf) gives exactly 0. One exp and one division per score.
+  /// scores[j] = 1 / (1 + e^-(scores[j] + b)), with e^x saturated at both ends: a hidden score (-inf) gives
+  /// e = +inf and exactly 0, a score far above -b gives exactly 1, NaN stays NaN. One vector exp (its two
+  /// clamps included) and one division per score.
   template <class Arch>
   float weigh_row(query_block const& b, row_state&, float* scores, std::int64_t n) const noexcept {
     using batch = simd::float_batch<Arch>;
     constexpr auto w = static_cast<std::int64_t>(simd::width<Arch>);
-    batch const shift(bias_for(b.key_len)), one(1.0f);
+    batch const minus_bias(-bias_for(b.key_len)), one(1.0f);
     for (std::int64_t j = 0; j < n; j += w) {
-      batch const t = batch::load_unaligned(scores + j) + shift;
-      batch const e = simd::exp<Arch>(-xsimd::abs(t));
-      (xsimd::select(t >= batch(0.0f), one, e) / (one + e)).store_unaligned(scores + j);
+      batch const minus_t = minus_bias - batch::load_unaligned(scores + j);
+      (one / (one + simd::exp_saturated<Arch>(minus_t))).store_unaligned(scores + j);
     }
     return 1.0f;
   }
