@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -108,6 +109,21 @@ TEST_CASE("validation: a non-finite scale is rejected", "[validation]") {
   attnkit::attention<attnkit::softmax> const scaled{{.scale = bad}};
   CHECK_THROWS_WITH(scaled(b.qv(), b.kv(), b.vv(), b.ov()),
                     Contains("attention_options.scale must be finite"));
+}
+
+TEST_CASE("options: the scale is a float or none, as with std::optional", "[validation]") {
+  attnkit::attention_options const none{}, cleared{.scale = std::nullopt}, given{.scale = 0.25f};
+  CHECK_FALSE(none.scale);
+  CHECK_FALSE(cleared.scale.has_value());
+  CHECK_THROWS_AS(none.scale.value(), std::bad_optional_access);
+  CHECK(none.scale.value_or(3.0f) == 3.0f);
+  REQUIRE(given.scale);
+  CHECK(*given.scale == 0.25f);
+  CHECK(given.scale.value() == 0.25f);
+  CHECK(given.scale.value_or(3.0f) == 0.25f);
+  // Unset means 1 / sqrt(Dqk).
+  CHECK(attnkit::attention<attnkit::softmax>{none}.scale_for(16) == 0.25f);
+  CHECK(attnkit::attention<attnkit::softmax>{given}.scale_for(64) == 0.25f);
 }
 
 TEST_CASE("validation: extents whose size overflows 64 bits", "[validation]") {

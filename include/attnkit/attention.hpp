@@ -59,7 +59,7 @@ public:
 
   /// Scale used for a given head dimension: the configured one, or 1 / sqrt(Dqk).
   float scale_for(std::int64_t qk_dim) const noexcept {
-    return configured_scale_or(1.0f / std::sqrt(static_cast<float>(qk_dim)));
+    return options_.scale.value_or(1.0f / std::sqrt(static_cast<float>(qk_dim)));
   }
 
   /// o = attention(q, k, v). Throws std::invalid_argument on bad shapes, strides or pointers.
@@ -107,20 +107,6 @@ public:
   }
 
 private:
-  // GCC 12 at -O2 warns that a disengaged optional's payload "may be used uninitialized" where it is not read
-  // (a known false positive of -Wmaybe-uninitialized on std::optional); one place reads it, with the warning
-  // off.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-  float configured_scale_or(float fallback) const noexcept {
-    return options_.scale ? *options_.scale : fallback;
-  }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-
   void check_lse_wanted(tensor_view<float, 3> lse) const {
     static_assert(Normaliser::has_lse,
                   "attnkit::attention: this normaliser has no log-sum-exp (sigmoid and linear attention "
@@ -134,7 +120,7 @@ private:
                      tensor_view<float, 3> lse, run_options run) const {
     if (!Normaliser::has_lse && lse.data() != nullptr)
       detail::fail("this normaliser has no log-sum-exp: pass an empty lse view");
-    if (float const scale = configured_scale_or(1.0f); !std::isfinite(scale))
+    if (float const scale = options_.scale.value_or(1.0f); !std::isfinite(scale))
       detail::fail("attention_options.scale must be finite, got " + std::to_string(scale));
     if (run.threads < 0)
       detail::fail("run_options.threads must be >= 0, got " + std::to_string(run.threads));

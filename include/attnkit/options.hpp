@@ -15,10 +15,37 @@ enum class alignment {
   top_left,
 };
 
+/// A scale, or none (then 1 / sqrt(Dqk)): std::optional<float>'s interface for this one use. Not
+/// std::optional itself, whose empty state leaves the float uninitialised, which GCC 12 (-O2 and -O3)
+/// reports as "may be used uninitialized" in code that reads it only when set: a user's -Werror build
+/// would fail on our header. This one always holds an initialised float.
+class scale_option {
+public:
+  constexpr scale_option() noexcept = default;
+  constexpr scale_option(std::nullopt_t) noexcept {}
+  constexpr scale_option(float value) noexcept : value_(value), set_(true) {}
+
+  constexpr bool has_value() const noexcept { return set_; }
+  constexpr explicit operator bool() const noexcept { return set_; }
+  /// The scale; only meaningful when set (0 otherwise).
+  constexpr float operator*() const noexcept { return value_; }
+  /// The scale; throws std::bad_optional_access when none was set.
+  constexpr float value() const {
+    if (!set_)
+      throw std::bad_optional_access();
+    return value_;
+  }
+  constexpr float value_or(float fallback) const noexcept { return set_ ? value_ : fallback; }
+
+private:
+  float value_ = 0.0f;
+  bool set_ = false;
+};
+
 /// Settings fixed when the attention functor is built.
 struct attention_options {
   /// Multiplies q.k; unset means 1 / sqrt(Dqk).
-  std::optional<float> scale{};
+  scale_option scale{};
   alignment align = alignment::bottom_right;
 };
 

@@ -68,7 +68,10 @@ inline void rows_times_values(float const* const* weights, float const* v, std::
                               std::int64_t n, std::int64_t v_dim, float* const* out) noexcept {
   using batch = float_batch<Arch>;
   constexpr auto w = static_cast<std::int64_t>(width<Arch>);
-  constexpr std::int64_t vectors = 4; // 4 vectors x Rows <= 16 accumulators
+  // Rows x vectors accumulators, plus `vectors` V loads and a broadcast, must fit the register file: 4 x 4 on
+  // AVX-512 (32 registers); 4 x 2 on 16-register ISAs, where 4 x 4 made GCC spill two accumulators and fold
+  // every V load into its FMAs (checked in the assembly for znver3).
+  constexpr std::int64_t vectors = w >= 16 ? 4 : 2;
   std::int64_t d = 0;
   for (; d + vectors * w <= v_dim; d += vectors * w) {
     batch acc[Rows][vectors];
@@ -80,8 +83,8 @@ inline void rows_times_values(float const* const* weights, float const* v, std::
     for (std::int64_t j = 0; j < n; ++j) {
       batch vj[vectors];
       ATTNKIT_UNROLL
-      for (std::int64_t c = 0; c < vectors; ++c)
-        vj[c] = batch::load_unaligned(v + j * value_stride + d + c * w);
+      for (std::int64_t c = 0; c < vectors; ++c) // loaded once, used by every row (see in_register)
+        vj[c] = in_register<Arch>(batch::load_unaligned(v + j * value_stride + d + c * w));
       ATTNKIT_UNROLL
       for (std::size_t r = 0; r < Rows; ++r) {
         batch const p(weights[r][j]);
@@ -102,7 +105,7 @@ inline void rows_times_values(float const* const* weights, float const* v, std::
     for (std::size_t r = 0; r < Rows; ++r)
       acc[r] = batch::load_unaligned(out[r] + d);
     for (std::int64_t j = 0; j < n; ++j) {
-      batch const vj = batch::load_unaligned(v + j * value_stride + d);
+      batch const vj = in_register<Arch>(batch::load_unaligned(v + j * value_stride + d));
       ATTNKIT_UNROLL
       for (std::size_t r = 0; r < Rows; ++r)
         acc[r] = simd::fma(batch(weights[r][j]), vj, acc[r]);
