@@ -61,17 +61,23 @@ inline void row_scores(float const* q, std::int64_t dim, float const* k, std::in
   }
 }
 
-/// out[r][0, v_dim) += sum_j weights[r][j] * v_j for Rows rows over n keys; key j's values start at
-/// v + j * value_stride. v_dim is any size: the columns past the last whole vector are done one by one.
+/// Rows the decode kernel's O += P V takes per pass over V: each pass holds Rows x 4 accumulators, plus 4
+/// V loads and a broadcast. 4 rows on AVX-512 (32 registers); 2 on 16-register ISAs, where 4 x 4 made GCC
+/// spill accumulators and fold every V load into its FMAs. (4 rows x 2 vectors fit as well, but their
+/// twice as many, narrower passes over the chunk's V rows ran 10-20 % slower on Zen 3: fewer DRAM lines
+/// in flight per instruction.)
+template <class Arch> inline constexpr std::size_t value_rows = width<Arch> >= 16 ? 4 : 2;
+
+/// out[r][0, v_dim) += sum_j weights[r][j] * v_j for Rows (at most value_rows) rows over n keys; key j's
+/// values start at v + j * value_stride. v_dim is any size: the columns past the last whole vector are
+/// done one by one.
 template <class Arch, std::size_t Rows>
 inline void rows_times_values(float const* const* weights, float const* v, std::int64_t value_stride,
                               std::int64_t n, std::int64_t v_dim, float* const* out) noexcept {
+  static_assert(Rows >= 1 && Rows <= value_rows<Arch>, "more rows than the registers hold");
   using batch = float_batch<Arch>;
   constexpr auto w = static_cast<std::int64_t>(width<Arch>);
-  // Rows x vectors accumulators, plus `vectors` V loads and a broadcast, must fit the register file: 4 x 4 on
-  // AVX-512 (32 registers); 4 x 2 on 16-register ISAs, where 4 x 4 made GCC spill two accumulators and fold
-  // every V load into its FMAs (checked in the assembly for znver3).
-  constexpr std::int64_t vectors = w >= 16 ? 4 : 2;
+  constexpr std::int64_t vectors = 4;
   std::int64_t d = 0;
   for (; d + vectors * w <= v_dim; d += vectors * w) {
     batch acc[Rows][vectors];

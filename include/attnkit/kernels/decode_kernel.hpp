@@ -237,7 +237,7 @@ private:
         }
       }
 
-      // ---- O += P V over each stored run of the chunk, four rows per pass over V ----
+      // ---- O += P V over each stored run of the chunk, value_rows rows per pass over V ----
       for (std::int64_t k = 0; k < stored_runs; ++k) {
         key_rows const& run = s.stored[static_cast<std::size_t>(k)];
         std::int64_t const offset = run.begin - chunk.begin;
@@ -247,22 +247,12 @@ private:
             accumulate_shown_keys(p, g, s.active[static_cast<std::size_t>(a)], chunk, run, mask, out, s);
           continue;
         }
+        constexpr auto block = static_cast<std::int64_t>(simd::value_rows<Arch>);
         std::int64_t a = 0;
-        for (; a + 4 <= active; a += 4)
-          accumulate<4>(s, a, offset, run, v_dim, out);
-        switch (active - a) {
-        case 3:
-          accumulate<3>(s, a, offset, run, v_dim, out);
-          break;
-        case 2:
-          accumulate<2>(s, a, offset, run, v_dim, out);
-          break;
-        case 1:
-          accumulate<1>(s, a, offset, run, v_dim, out);
-          break;
-        default:
-          break;
-        }
+        for (; a + block <= active; a += block)
+          accumulate<simd::value_rows<Arch>>(s, a, offset, run, v_dim, out);
+        if (a < active)
+          accumulate_last<simd::value_rows<Arch> - 1>(active - a, s, a, offset, run, v_dim, out);
       }
     }
   }
@@ -305,6 +295,16 @@ private:
       rows_out[r] = out + row * v_dim;
     }
     simd::rows_times_values<Arch, Rows>(weights, run.v, run.v_stride, run.size(), v_dim, rows_out);
+  }
+
+  /// accumulate<count> for the last count < value_rows active rows.
+  template <std::size_t Rows>
+  static void accumulate_last(std::int64_t count, scratch const& s, std::int64_t first, std::int64_t offset,
+                              key_rows const& run, std::int64_t v_dim, float* out) noexcept {
+    if (count == static_cast<std::int64_t>(Rows))
+      accumulate<Rows>(s, first, offset, run, v_dim, out);
+    else if constexpr (Rows > 1)
+      accumulate_last<Rows - 1>(count, s, first, offset, run, v_dim, out);
   }
 
   static bool values_finite(float const* v, std::int64_t v_stride, std::int64_t n,
