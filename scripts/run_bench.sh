@@ -41,7 +41,7 @@ done
 
 scripts/install_deps.sh python3-matplotlib
 cmake --preset native >/dev/null
-cmake --build --preset native --target attnkit_bench
+cmake --build --preset native --target attnkit_bench attnkit_fidelity
 
 mkdir -p "$out"
 mapfile -t cases < <(python3 bench/suite/cases.py "$mode")
@@ -65,6 +65,9 @@ for i in "${!cases[@]}"; do
 done
 
 # Debian's interpreter for the plots: it sees python3-matplotlib where a pyenv python3 may not.
+printf '\n[fidelity] associative recall by needle distance, every variant (attnkit_fidelity, a few seconds)\n'
+build/native/bench/attnkit_fidelity --out "$out/fidelity.json"
+
 /usr/bin/python3 bench/suite/plots.py "$out" || echo "run_bench.sh: no plots (see above); the report follows"
 python3 bench/suite/report.py "$out" --command "scripts/run_bench.sh --$mode"
 elapsed=$((SECONDS - start))

@@ -4,7 +4,8 @@
 Usage: /usr/bin/python3 bench/suite/plots.py RESULTS_DIR
 Needs matplotlib: Debian's python3-matplotlib (run_bench.sh installs it), hence Debian's interpreter,
 /usr/bin/python3, which sees Debian's packages where a pyenv python3 on PATH may not. Writes
-RESULTS_DIR/time_vs_n.png, peak_pct.png and decode_gbps.png, each from the cases that ran.
+RESULTS_DIR/time_vs_n.png, peak_pct.png and decode_gbps.png, each from the cases that ran, and fidelity.png
+from attnkit_fidelity's fidelity.json.
 """
 import json
 import re
@@ -28,6 +29,8 @@ def load_rows(results):
     rows, context = {}, {}
     for path in sorted(results.glob("*.json")):
         data = json.loads(path.read_text())
+        if "benchmarks" not in data:  # fidelity.json
+            continue
         rows.update(median_rows(data))
         context = context or data.get("context", {})
     return rows, context
@@ -99,6 +102,22 @@ def decode_gbps(rows, context, path):
     fig.savefig(path, dpi=120)
 
 
+def fidelity(results, path):
+    """Recall of each variant against the needle's distance (attnkit_fidelity)."""
+    data = json.loads((results / "fidelity.json").read_text())
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for variant in dict.fromkeys(r["variant"] for r in data["results"]):
+        points = sorted((r["distance"], r["recall"]) for r in data["results"] if r["variant"] == variant)
+        ax.plot([d for d, _ in points], [r for _, r in points], "o-", label=variant)
+    ctx = data["context"]
+    ax.set(xscale="log", ylim=(-0.05, 1.05), xlabel="needle distance (tokens back)", ylabel="recall",
+           title=f"Associative recall, N = {ctx['seq']}, D = {ctx['dim']}")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -107,6 +126,9 @@ def main():
     for draw, name in ((time_vs_n, "time_vs_n.png"), (peak_pct, "peak_pct.png"), (decode_gbps, "decode_gbps.png")):
         draw(rows, context, results / name)
         print(f"plots.py: wrote {results / name}")
+    if (results / "fidelity.json").exists():
+        fidelity(results, results / "fidelity.png")
+        print(f"plots.py: wrote {results / 'fidelity.png'}")
 
 
 if __name__ == "__main__":

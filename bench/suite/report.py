@@ -2,7 +2,8 @@
 """Writes the suite's Markdown report from the JSON files of one `scripts/run_bench.sh` run.
 
 Usage: bench/suite/report.py RESULTS_DIR [--out report.md]
-RESULTS_DIR holds one attnkit_bench JSON per case of bench/suite/cases.py (<key>.json). Standard library only,
+RESULTS_DIR holds one attnkit_bench JSON per case of bench/suite/cases.py (<key>.json), and fidelity.json from
+attnkit_fidelity (the recall table). Standard library only,
 any Python >= 3.8. Every percentage is of a limit the same binary probed at start-up of that run, and every
 ratio compares two rows of the same run.
 """
@@ -109,6 +110,28 @@ def case_section(case, data):
     return out
 
 
+def fidelity_section(data):
+    """Recall and relative error per variant (rows) and needle distance (columns), from attnkit_fidelity."""
+    ctx, results = data["context"], data["results"]
+    distances = sorted({r["distance"] for r in results})
+    variants = list(dict.fromkeys(r["variant"] for r in results))
+    cell = {(r["variant"], r["distance"]): r for r in results}
+    out = ["## Fidelity: associative recall by needle distance", "",
+           "Beside: Zoology (Arora et al., 2023), whose multi-query associative recall (MQAR) task separates "
+           "attention from its efficient approximations. Here with no model: random keys and values, each of the "
+           f"last {ctx['probes']} of {ctx['seq']} queries is a copy of one earlier key (logit {ctx['needle_logit']} "
+           f"after scaling, D = {ctx['dim']}). Recall: the share of those queries whose output is nearest the "
+           "needle's value; in brackets, the mean relative error against dense causal softmax.", "",
+           "| variant | " + " | ".join(f"distance {d}" for d in distances) + " |",
+           "|---|" + "---|" * len(distances)]
+    for v in variants:
+        cells = [f"{cell[(v, d)]['recall']:.2f} ({cell[(v, d)]['rel_error']:.2f})" if (v, d) in cell else ""
+                 for d in distances]
+        out.append(f"| {v} | " + " | ".join(cells) + " |")
+    out.append("")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("results", type=Path)
@@ -124,6 +147,9 @@ def main():
         data = json.loads(path.read_text())
         context = context or data.get("context", {})
         sections += case_section(case, data)
+    fidelity = args.results / "fidelity.json"
+    if fidelity.exists():
+        sections += fidelity_section(json.loads(fidelity.read_text()))
     if context is None:
         sys.exit(f"report.py: no case JSON in {args.results}")
 
