@@ -56,7 +56,7 @@ void record_isa() {
   benchmark::AddCustomContext("cpu_model", cpu_model());
 }
 
-/// Runs the probes (about half a second), stores them for peak_pct and adds them to the context.
+/// Runs the probes (about a second), stores them for peak_pct and adds them to the context.
 void probe_machine() {
   using arch = xsimd::default_arch;
   auto& peaks = attnkit_bench::measured_peaks();
@@ -64,12 +64,16 @@ void probe_machine() {
     peaks.fp32_fma_gflops[t] = attnkit_bench::probe_fma_peak_gflops<arch>(t);
   }
   peaks.dram_read_gbps = attnkit_bench::probe_dram_read_gbps<arch>();
+  peaks.l2_read_gbps = attnkit_bench::probe_l2_read_gbps<arch>();
 
   for (int t = 1; t <= attnkit_bench::max_probed_threads; ++t) {
     benchmark::AddCustomContext(per_thread_key("fp32_fma_peak_gflops", t), fixed1(peaks.fp32_fma_gflops[t]));
     benchmark::AddCustomContext(per_thread_key("dram_read_gbps", t), fixed1(peaks.dram_read_gbps[t]));
-    std::fprintf(stderr, "attnkit_bench: %d thread(s): fp32 FMA peak %.1f GFLOP/s, DRAM read %.1f GB/s\n", t,
-                 peaks.fp32_fma_gflops[t], peaks.dram_read_gbps[t]);
+    benchmark::AddCustomContext(per_thread_key("l2_read_gbps", t), fixed1(peaks.l2_read_gbps[t]));
+    std::fprintf(
+        stderr,
+        "attnkit_bench: %d thread(s): fp32 FMA peak %.1f GFLOP/s, DRAM read %.1f GB/s, L2 read %.1f GB/s\n",
+        t, peaks.fp32_fma_gflops[t], peaks.dram_read_gbps[t], peaks.l2_read_gbps[t]);
   }
 }
 

@@ -1,10 +1,11 @@
 #pragma once
 /// \file
-/// Start-up probes of the machine's limits: the FP32 FMA peak and the DRAM read bandwidth, for 1 and 2
-/// threads. Every benchmark reports itself as a percentage of them (peak_pct), so numbers taken on
+/// Start-up probes of the machine's limits: the FP32 FMA peak, the DRAM and the L2 read bandwidth, for 1 and
+/// 2 threads. Every benchmark reports itself as a percentage of them (peak_pct), so numbers taken on
 /// different (shared, noisy) machines stay comparable.
 
 #include "attnkit/arch/simd_compat.hpp" // before any other xsimd include: silences GCC 12's AVX-512 warnings
+#include "attnkit/kernels/cache_sizes.hpp"
 
 #include <algorithm>
 #include <array>
@@ -27,6 +28,7 @@ inline constexpr int max_probed_threads = 2;
 struct machine_peaks {
   std::array<double, max_probed_threads + 1> fp32_fma_gflops{};
   std::array<double, max_probed_threads + 1> dram_read_gbps{};
+  std::array<double, max_probed_threads + 1> l2_read_gbps{};
 
   /// FP32 FMA peak in FLOP/s for `threads` threads, or 0 when it was not measured.
   double fma_flops_for(int threads) const noexcept {
@@ -168,33 +170,62 @@ double probe_fma_peak_gflops(int threads, int repeats = 20, double seconds_per_r
   return best / 1e9;
 }
 
-/// DRAM read bandwidth in GB/s (1e9 bytes/s) for each thread count 1..max_probed_threads: the best of
-/// `repeats` parallel sums over a `bytes`-sized float array (far larger than the caches).
-template <class Arch>
-std::array<double, max_probed_threads + 1> probe_dram_read_gbps(std::size_t bytes = std::size_t{512} << 20,
-                                                                int repeats = 3) {
-  detail::aligned_floats buffer(bytes / sizeof(float));
+/// DRAM read bandwidth in GB/s (1e9 bytes/s) for each thread count 1..max_probed_threads: the best of many
+/// short parallel sums, each over one slice of a buffer of 8 slices read in turn, so a slice was last read 7
+/// slices earlier and cannot be in the caches. On a shared machine one long sum averages in every other
+/// tenant's traffic (a 512 MiB sum read 26-73 GB/s from run to run on one Zen 4); the best short one is the
+/// one nobody disturbed.
+template <class Arch> std::array<double, max_probed_threads + 1> probe_dram_read_gbps(int rounds = 3) {
+  // At least 64 MiB and 4x the L3, at most 256 MiB (a misread L3 must not ask for gigabytes).
+  std::size_t const slice_bytes =
+      std::clamp(4 * static_cast<std::size_t>(attnkit::detail::host_cache_sizes().l3), std::size_t{64} << 20,
+                 std::size_t{256} << 20);
+  constexpr std::size_t slices = 8;
+  std::size_t const slice = slice_bytes / sizeof(float);
+  detail::aligned_floats buffer(slice * slices);
   float* const data = buffer.data();
-  std::size_t const n = buffer.size();
-  auto chunk = [n](int t, int count) { return std::pair{n * t / count, n * (t + 1) / count}; };
 
   // Write every page (untouched pages would all map the kernel's zero page and read from cache).
   detail::timed_parallel(max_probed_threads, [&](int t, int count) {
-    auto const [begin, end] = chunk(t, count);
-    std::fill(data + begin, data + end, 1.0f);
+    std::size_t const n = buffer.size();
+    std::fill(data + n * t / count, data + n * (t + 1) / count, 1.0f);
     return 0.0f;
   });
 
   std::array<double, max_probed_threads + 1> gbps{};
-  for (int threads = 1; threads <= max_probed_threads; ++threads) {
-    for (int r = 0; r < repeats; ++r) {
+  for (int threads = 1; threads <= max_probed_threads; ++threads)
+    for (std::size_t s = 0; s < rounds * slices; ++s) {
+      float const* const first = data + (s % slices) * slice;
       double const seconds = detail::timed_parallel(threads, [&](int t, int count) {
-        auto const [begin, end] = chunk(t, count);
-        return detail::sum_range<Arch>(data, begin, end);
+        return detail::sum_range<Arch>(first, slice * t / count, slice * (t + 1) / count);
       });
-      gbps[threads] = std::max(gbps[threads], static_cast<double>(n * sizeof(float)) / seconds / 1e9);
+      gbps[threads] = std::max(gbps[threads], static_cast<double>(slice_bytes) / seconds / 1e9);
     }
-  }
+  return gbps;
+}
+
+/// L2 read bandwidth in GB/s per thread count: each thread sums its own buffer of half its L2 (as read at run
+/// time), 64 times over, after a first pass that brings it in; the best of `repeats`.
+template <class Arch> std::array<double, max_probed_threads + 1> probe_l2_read_gbps(int repeats = 10) {
+  std::size_t const per_thread =
+      static_cast<std::size_t>(attnkit::detail::host_cache_sizes().l2) / 2 / sizeof(float);
+  constexpr int passes = 64;
+  detail::aligned_floats buffer(per_thread * max_probed_threads);
+  std::fill(buffer.data(), buffer.data() + buffer.size(), 1.0f);
+  std::array<double, max_probed_threads + 1> gbps{};
+  for (int threads = 1; threads <= max_probed_threads; ++threads)
+    for (int r = 0; r <= repeats; ++r) {
+      double const seconds = detail::timed_parallel(threads, [&](int t, int) {
+        float const* const own = buffer.data() + static_cast<std::size_t>(t) * per_thread;
+        float total = 0.0f;
+        for (int pass = 0; pass < passes; ++pass)
+          total += detail::sum_range<Arch>(own, 0, per_thread);
+        return total;
+      });
+      if (r > 0) // the first round warms the caches
+        gbps[threads] = std::max(gbps[threads], static_cast<double>(per_thread * sizeof(float)) * passes *
+                                                    threads / seconds / 1e9);
+    }
   return gbps;
 }
 

@@ -78,9 +78,11 @@ def machine_lines(context):
     ]
     for t in ("1t", "2t"):
         peak, dram = context.get(f"fp32_fma_peak_gflops_{t}"), context.get(f"dram_read_gbps_{t}")
+        l2 = context.get(f"l2_read_gbps_{t}")
         if peak:
             lines.append(f"- probed at the start of the first case's run, {t[0]} thread(s): FP32 FMA peak {peak} "
-                         f"GFLOP/s, DRAM read {dram} GB/s (each row's percentage uses its own run's probe)")
+                         f"GFLOP/s, DRAM read {dram} GB/s" + (f", L2 read {l2} GB/s" if l2 else "") +
+                         " (each row's percentage uses its own run's probe)")
     return lines
 
 
