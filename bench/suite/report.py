@@ -2,8 +2,8 @@
 """Writes the suite's Markdown report from the JSON files of one `scripts/run_bench.sh` run.
 
 Usage: bench/suite/report.py RESULTS_DIR [--out report.md]
-RESULTS_DIR holds one attnkit_bench JSON per case of bench/suite/cases.py (<key>.json), and fidelity.json from
-attnkit_fidelity (the recall table). Standard library only,
+RESULTS_DIR holds one attnkit_bench JSON per case of bench/suite/cases.py (<key>.json), fidelity.json from
+attnkit_fidelity (the recall table) and, after --peers, peers/*.json from bench/peers/. Standard library only,
 any Python >= 3.8. Every percentage is of a limit the same binary probed at start-up of that run, and every
 ratio compares two rows of the same run.
 """
@@ -134,6 +134,38 @@ def fidelity_section(data):
     return out
 
 
+# Peer case family -> the attnkit_bench family it is timed against (the rest of the names is the same).
+PEER_COUNTERPARTS = {
+    "torch_sdpa": "BM_Softmax",
+    "flex_causal": "BM_Softmax",
+    "flex_window": "BM_SlidingWindow",
+    "flex_alibi": "BM_Alibi",
+    "flex_softcap": "BM_Softcap",
+}
+
+
+def peers_section(results, rows):
+    """attnkit against the peers of bench/peers/ timed in the same run (RESULTS_DIR/peers/*.json)."""
+    files = sorted((results / "peers").glob("*.json"))
+    if not files:
+        return ["## Peers", "", "Not run: `scripts/run_bench.sh --peers` times PyTorch's SDPA and flex_attention on "
+                "the same shapes (see bench/peers/README.md).", ""]
+    out = ["## Peers, same run", "",
+           "Each peer row beside the attnkit row of the same shape and thread count; ratio below 1: attnkit faster.",
+           "", "| peer case | peer time | attnkit time | attnkit / peer |", "|---|---|---|---|"]
+    for path in files:
+        data = json.loads(path.read_text())
+        version = data.get("context", {}).get("torch_version", "?")
+        for peer in data.get("benchmarks", []):
+            family, _, rest = peer["name"].partition("/")
+            mine = rows.get(f"{PEER_COUNTERPARTS.get(family, '?')}/{rest}")
+            ratio = f"{seconds(mine) / (peer['ms'] * 1e-3):.2f}" if mine else "(attnkit case not run)"
+            mine_time = fmt_time(seconds(mine)) if mine else ""
+            out.append(f"| `{peer['name']}` (torch {version}) | {fmt_time(peer['ms'] * 1e-3)} | {mine_time} | {ratio} |")
+    out.append("")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("results", type=Path)
@@ -141,7 +173,7 @@ def main():
     ap.add_argument("--command", default="scripts/run_bench.sh", help="the command that produced the results")
     args = ap.parse_args()
 
-    sections, context = [], None
+    sections, context, all_rows = [], None, {}
     for case in CASES:
         path = args.results / f"{case.key}.json"
         if not path.exists():
@@ -149,6 +181,8 @@ def main():
         data = json.loads(path.read_text())
         context = context or data.get("context", {})
         sections += case_section(case, data)
+        all_rows.update(median_rows(data))
+    sections += peers_section(args.results, all_rows)
     fidelity = args.results / "fidelity.json"
     if fidelity.exists():
         sections += fidelity_section(json.loads(fidelity.read_text()))
