@@ -9,7 +9,8 @@
 #   --out     where the JSON files and report.md go (default: bench-results/)
 #   --only    run only these cases (keys: python3 bench/suite/cases.py quick | cut -f1)
 #   --peers   also time the peers of bench/peers/ (PyTorch SDPA and flex_attention) on the same shapes and
-#             threads, installing torch into a virtual environment (build/peers-venv) if it is not there
+#             threads, installing torch into a virtual environment (build/peers-venv) if it is not there;
+#             ATTNKIT_PEERS_PYTHON=/path/to/python uses an interpreter that already has torch instead
 #   Other flags go to every attnkit_bench run after the defaults (3 repetitions in random order, medians
 #   reported), so they override them: e.g. --benchmark_repetitions=8.
 # Needs python3 (3.8 or later, standard library only) for the case list and the report; the plots use Debian's
@@ -73,23 +74,27 @@ printf '\n[fidelity] associative recall by needle distance, every variant (attnk
 build/native/bench/attnkit_fidelity --out "$out/fidelity.json"
 
 if ((peers)); then
-  # Never the system Python: a virtual environment under build/, made once.
-  venv=build/peers-venv
-  if [[ ! -x $venv/bin/python ]]; then
-    python3 -m venv "$venv" 2>/dev/null || { scripts/install_deps.sh python3-venv && /usr/bin/python3 -m venv "$venv"; }
-  fi
-  if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
-    echo "run_bench.sh: installing torch into $venv (CPU wheel where download.pytorch.org is reachable)"
-    "$venv/bin/pip" install --quiet torch --index-url https://download.pytorch.org/whl/cpu ||
-      "$venv/bin/pip" install --quiet torch
+  peers_python=${ATTNKIT_PEERS_PYTHON:-}
+  if [[ -z $peers_python ]]; then
+    # Never the system Python: a virtual environment under build/, made once.
+    venv=build/peers-venv
+    if [[ ! -x $venv/bin/python ]]; then
+      python3 -m venv "$venv" 2>/dev/null || { scripts/install_deps.sh python3-venv && /usr/bin/python3 -m venv "$venv"; }
+    fi
+    if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
+      echo "run_bench.sh: installing torch into $venv (CPU wheel where download.pytorch.org is reachable)"
+      "$venv/bin/pip" install --quiet torch --index-url https://download.pytorch.org/whl/cpu ||
+        "$venv/bin/pip" install --quiet torch
+    fi
+    peers_python=$venv/bin/python
   fi
   mkdir -p "$out/peers"
   sdpa_filter='N:(1024|4096)/D:(64|128)/' flex_filter='flex_causal/N:(1024|4096)/|flex_(alibi|softcap)/N:4096/D:64/|flex_window'
   [[ $mode == full ]] && sdpa_filter='.' flex_filter='.'
   printf '\n[peers] PyTorch SDPA and flex_attention, 2 threads (flex compiles each case first)\n'
-  "$venv/bin/python" bench/peers/torch_sdpa.py --threads 2 --filter "$sdpa_filter" --out "$out/peers/torch_sdpa.json" ||
+  "$peers_python" bench/peers/torch_sdpa.py --threads 2 --filter "$sdpa_filter" --out "$out/peers/torch_sdpa.json" ||
     echo "run_bench.sh: torch_sdpa.py failed; the report goes on without it"
-  "$venv/bin/python" bench/peers/torch_flex.py --threads 2 --filter "$flex_filter" --out "$out/peers/torch_flex.json" ||
+  "$peers_python" bench/peers/torch_flex.py --threads 2 --filter "$flex_filter" --out "$out/peers/torch_flex.json" ||
     echo "run_bench.sh: torch_flex.py failed; the report goes on without it"
 fi
 
