@@ -125,6 +125,13 @@ def time_case(torch, sdpa, n: int, d: int, causal: bool, args) -> tuple[float, i
     return statistics.median(times), reps
 
 
+def write_json(path: str, doc: dict) -> None:
+    """Writes a peer's results ({"context", "benchmarks"}, Google Benchmark's shape) to `path`."""
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=2)
+    print(f"wrote {len(doc['benchmarks'])} cases to {path}")
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     warnings.filterwarnings("ignore", message=".*NumPy.*")
@@ -177,9 +184,7 @@ def main(argv: list[str]) -> int:
             },
             "benchmarks": results,
         }
-        with open(args.out, "w") as f:
-            json.dump(doc, f, indent=2)
-        print(f"wrote {len(results)} cases to {args.out}")
+        write_json(args.out, doc)
     return 0
 
 
