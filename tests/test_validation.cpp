@@ -121,6 +121,11 @@ TEST_CASE("options: the scale is a float or none, as with std::optional", "[vali
   CHECK(*given.scale == 0.25f);
   CHECK(given.scale.value() == 0.25f);
   CHECK(given.scale.value_or(3.0f) == 0.25f);
+  // Code that kept the scale in a std::optional<float> still compiles.
+  std::optional<float> const held = 0.5f, empty;
+  attnkit::attention_options const from_held{.scale = held}, from_empty{.scale = empty};
+  CHECK(*from_held.scale == 0.5f);
+  CHECK_FALSE(from_empty.scale);
   // Unset means 1 / sqrt(Dqk).
   CHECK(attnkit::attention<attnkit::softmax>{none}.scale_for(16) == 0.25f);
   CHECK(attnkit::attention<attnkit::softmax>{given}.scale_for(64) == 0.25f);

@@ -24,6 +24,9 @@ public:
   constexpr scale_option() noexcept = default;
   constexpr scale_option(std::nullopt_t) noexcept {}
   constexpr scale_option(float value) noexcept : value_(value), set_(true) {}
+  /// From a std::optional<float>, so code that held the scale in one keeps compiling.
+  constexpr scale_option(std::optional<float> const& value) noexcept
+      : value_(value.has_value() ? *value : 0.0f), set_(value.has_value()) {}
 
   constexpr bool has_value() const noexcept { return set_; }
   constexpr explicit operator bool() const noexcept { return set_; }
