@@ -31,43 +31,63 @@ fi
 # know are skipped.
 marches=(x86-64-v3 haswell skylake znver2 znver3 x86-64-v4 skylake-avx512 icelake-server sapphirerapids znver4)
 
-failures=0
+# Checks one source under one compiler for every -march; prints a line each and exits with the failure count.
+check_source() {
+  local source=$1 cxx=$2 failures=0
+  for march in "${marches[@]}"; do
+    if ! asm=$("$cxx" -std=c++20 -O3 -march="$march" -Iinclude -S -o - "tests/codegen/$source.cpp" 2>/dev/null); then
+      echo "skip  $cxx -march=$march (not supported by this compiler)"
+      continue
+    fi
+    code=$(sed 's/#.*//' <<<"$asm") # drop comments (clang writes the FMA's formula after '#')
+    fmas=$(grep -cE '^\s*vfmadd[0-9]+ps' <<<"$code" || true)
+    folded=$(grep -E '^\s*vfmadd[0-9]+ps' <<<"$code" | grep '(' | grep -vc '{1to' || true)
+    spills=$(grep -cE '^\s*vmov[au]ps\s+%[xyz]mm[0-9]+, *-?[0-9]*\(%rsp\)' <<<"$code" || true)
+    avx512=0
+    grep -q '%zmm' <<<"$code" && avx512=1
+    if [[ $source == micro_kernel ]]; then
+      # 6 x 2 accumulators on AVX2, 8 x 2 on AVX-512 (register_blocking.hpp), exactly.
+      expected=$((avx512 ? 16 : 12))
+      fma_ok=$((fmas == expected))
+    else
+      # 2 rows (AVX2) or 4 (AVX-512) x 4 vectors, plus the one-vector tail's 2 or 4 (row_products.hpp).
+      expected=$((avx512 ? 20 : 10))
+      fma_ok=$((fmas >= expected))
+    fi
+    status=ok
+    if ((folded > 0 || spills > 0 || !fma_ok)); then
+      status=FAIL
+      failures=$((failures + 1))
+    fi
+    printf '%-5s %s: %s -march=%s: %d FMAs (want %s%d), %d with a folded load, %d vector spills\n' "$status" \
+      "$source" "$cxx" "$march" "$fmas" "$([[ $source == micro_kernel ]] && echo '' || echo '>= ')" "$expected" \
+      "$folded" "$spills"
+  done
+  return "$failures"
+}
+
+# Every (source, compiler) pair at once, each into its own file, printed in order: the compiles are the
+# whole cost, and they run side by side.
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+jobs=()
 for source in micro_kernel decode_values; do
   for cxx in "${compilers[@]}"; do
     if ! command -v "$cxx" >/dev/null 2>&1; then
       echo "skip  $cxx (not installed)"
       continue
     fi
-    for march in "${marches[@]}"; do
-      if ! asm=$("$cxx" -std=c++20 -O3 -march="$march" -Iinclude -S -o - "tests/codegen/$source.cpp" 2>/dev/null); then
-        echo "skip  $cxx -march=$march (not supported by this compiler)"
-        continue
-      fi
-      code=$(sed 's/#.*//' <<<"$asm") # drop comments (clang writes the FMA's formula after '#')
-      fmas=$(grep -cE '^\s*vfmadd[0-9]+ps' <<<"$code" || true)
-      folded=$(grep -E '^\s*vfmadd[0-9]+ps' <<<"$code" | grep '(' | grep -vc '{1to' || true)
-      spills=$(grep -cE '^\s*vmov[au]ps\s+%[xyz]mm[0-9]+, *-?[0-9]*\(%rsp\)' <<<"$code" || true)
-      avx512=0
-      grep -q '%zmm' <<<"$code" && avx512=1
-      if [[ $source == micro_kernel ]]; then
-        # 6 x 2 accumulators on AVX2, 8 x 2 on AVX-512 (register_blocking.hpp), exactly.
-        expected=$((avx512 ? 16 : 12))
-        fma_ok=$((fmas == expected))
-      else
-        # 2 rows (AVX2) or 4 (AVX-512) x 4 vectors, plus the one-vector tail's 2 or 4 (row_products.hpp).
-        expected=$((avx512 ? 20 : 10))
-        fma_ok=$((fmas >= expected))
-      fi
-      status=ok
-      if ((folded > 0 || spills > 0 || !fma_ok)); then
-        status=FAIL
-        failures=$((failures + 1))
-      fi
-      printf '%-5s %s: %s -march=%s: %d FMAs (want %s%d), %d with a folded load, %d vector spills\n' "$status" \
-        "$source" "$cxx" "$march" "$fmas" "$([[ $source == micro_kernel ]] && echo '' || echo '>= ')" "$expected" \
-        "$folded" "$spills"
-    done
+    log="$out/${#jobs[@]}"
+    check_source "$source" "$cxx" >"$log" 2>&1 &
+    jobs+=("$!:$log")
   done
+done
+failures=0
+for job in "${jobs[@]}"; do
+  status=0
+  wait "${job%%:*}" || status=$?
+  cat "${job#*:}"
+  failures=$((failures + status))
 done
 if ((failures > 0)); then
   echo "check_codegen: $failures configuration(s) generate a slow inner loop" >&2
