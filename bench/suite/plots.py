@@ -106,9 +106,11 @@ def fidelity(results, path):
     """Recall of each variant against the needle's distance (attnkit_fidelity)."""
     data = json.loads((results / "fidelity.json").read_text())
     fig, ax = plt.subplots(figsize=(7, 5))
-    for variant in dict.fromkeys(r["variant"] for r in data["results"]):
+    styles = ["o-", "s--", "^-.", "v:", "D-", "x--", "*-."]  # variants often overlap (recall 1 or 0)
+    for i, variant in enumerate(dict.fromkeys(r["variant"] for r in data["results"])):
         points = sorted((r["distance"], r["recall"]) for r in data["results"] if r["variant"] == variant)
-        ax.plot([d for d, _ in points], [r for _, r in points], "o-", label=variant)
+        ax.plot([d for d, _ in points], [r for _, r in points], styles[i % len(styles)], label=variant,
+                markersize=9 - i, linewidth=2.5 - 0.25 * i, alpha=0.85)
     ctx = data["context"]
     ax.set(xscale="log", ylim=(-0.05, 1.05), xlabel="needle distance (tokens back)", ylabel="recall",
            title=f"Associative recall, N = {ctx['seq']}, D = {ctx['dim']}")
