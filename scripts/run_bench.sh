@@ -8,8 +8,9 @@
 #   --full    each case's whole grid, about an hour
 #   --out     where the JSON files and report.md go (default: bench-results/)
 #   --only    run only these cases (keys: python3 bench/suite/cases.py quick | cut -f1)
-#   --peers   also time the peers of bench/peers/ (PyTorch SDPA and flex_attention) on the same shapes and
-#             threads, installing torch into a virtual environment (build/peers-venv) if it is not there;
+#   --peers   also time the peers of bench/peers/ (PyTorch SDPA and flex_attention, llama.cpp's
+#             ggml_flash_attn_ext) on the same shapes and threads, installing torch into a virtual environment
+#             (build/peers-venv) if it is not there and building ggml from its PyPI source under build/;
 #             ATTNKIT_PEERS_PYTHON=/path/to/python uses an interpreter that already has torch instead
 #   Other flags go to every attnkit_bench run after the defaults (3 repetitions in random order, medians
 #   reported), so they override them: e.g. --benchmark_repetitions=8.
@@ -36,7 +37,8 @@ while (($# > 0)); do
     --only=*) only=${1#--only=} ;;
     --peers) peers=1 ;;
     -h | --help)
-      sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      # The header comment, up to the first line that is not one.
+      awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
       exit 0
       ;;
     *) bench_flags+=("$1") ;;
@@ -96,6 +98,15 @@ if ((peers)); then
     echo "run_bench.sh: torch_sdpa.py failed; the report goes on without it"
   "$peers_python" bench/peers/torch_flex.py --threads 2 --filter "$flex_filter" --out "$out/peers/torch_flex.json" ||
     echo "run_bench.sh: torch_flex.py failed; the report goes on without it"
+  ggml_filter='^ggml_fa(_f16kv)?/N:(1024|4096)/D:(64|128)/|^ggml_decode(_f16kv)?/Sk:(16384|65536)/'
+  [[ $mode == full ]] && ggml_filter='.'
+  printf '\n[peers] llama.cpp ggml_flash_attn_ext, fp32 and f16 K/V, 2 threads (ggml built once from PyPI source)\n'
+  if ggml_peer=$(bench/peers/build_ggml.sh "$peers_python" | tail -n 1); then
+    "$ggml_peer" --threads 2 --filter "$ggml_filter" --out "$out/peers/ggml.json" ||
+      echo "run_bench.sh: the ggml peer failed; the report goes on without it"
+  else
+    echo "run_bench.sh: the ggml peer did not build (logs in build/peers-ggml/); the report goes on without it"
+  fi
 fi
 
 /usr/bin/python3 bench/suite/plots.py "$out" || echo "run_bench.sh: no plots (see above); the report follows"

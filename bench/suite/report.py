@@ -141,27 +141,49 @@ PEER_COUNTERPARTS = {
     "flex_window": "BM_SlidingWindow",
     "flex_alibi": "BM_Alibi",
     "flex_softcap": "BM_Softcap",
+    "ggml_fa": "BM_Softmax",
+    "ggml_fa_f16kv": "BM_Softmax",
+    "ggml_decode": "BM_Decode",
+    "ggml_decode_f16kv": "BM_Decode",
 }
+
+
+def peer_label(context):
+    """Which peer and version wrote a peers/*.json: torch's scripts record torch_version, ggml's `peer`."""
+    if "peer" in context:
+        return context["peer"]
+    return f"torch {context.get('torch_version', '?')}"
+
+
+def peer_rate(peer):
+    if "gbps" in peer:
+        return f"{peer['gbps']:.1f} GB/s"
+    if "gflops" in peer:
+        return f"{peer['gflops']:.1f} GFLOP/s"
+    return ""
 
 
 def peers_section(results, rows):
     """attnkit against the peers of bench/peers/ timed in the same run (RESULTS_DIR/peers/*.json)."""
     files = sorted((results / "peers").glob("*.json"))
     if not files:
-        return ["## Peers", "", "Not run: `scripts/run_bench.sh --peers` times PyTorch's SDPA and flex_attention on "
-                "the same shapes (see bench/peers/README.md).", ""]
+        return ["## Peers", "", "Not run: `scripts/run_bench.sh --peers` times PyTorch's SDPA and flex_attention "
+                "and llama.cpp's ggml_flash_attn_ext on the same shapes (see bench/peers/README.md).", ""]
     out = ["## Peers, same run", "",
-           "Each peer row beside the attnkit row of the same shape and thread count; ratio below 1: attnkit faster.",
-           "", "| peer case | peer time | attnkit time | attnkit / peer |", "|---|---|---|---|"]
+           "Each peer row beside the attnkit row of the same shape and thread count; ratio below 1: attnkit faster. "
+           "attnkit's K/V are fp32 throughout: the `_f16kv` rows (llama.cpp's default cache type) read half "
+           "the bytes attnkit reads.",
+           "", "| peer case | peer | peer time | peer rate | attnkit time | attnkit / peer |", "|---|---|---|---|---|---|"]
     for path in files:
         data = json.loads(path.read_text())
-        version = data.get("context", {}).get("torch_version", "?")
+        label = peer_label(data.get("context", {}))
         for peer in data.get("benchmarks", []):
             family, _, rest = peer["name"].partition("/")
             mine = rows.get(f"{PEER_COUNTERPARTS.get(family, '?')}/{rest}")
             ratio = f"{seconds(mine) / (peer['ms'] * 1e-3):.2f}" if mine else "(attnkit case not run)"
             mine_time = fmt_time(seconds(mine)) if mine else ""
-            out.append(f"| `{peer['name']}` (torch {version}) | {fmt_time(peer['ms'] * 1e-3)} | {mine_time} | {ratio} |")
+            out.append(f"| `{peer['name']}` | {label} | {fmt_time(peer['ms'] * 1e-3)} | {peer_rate(peer)} | "
+                       f"{mine_time} | {ratio} |")
     out.append("")
     return out
 
