@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -50,27 +51,50 @@ TEST_CASE("row products: transpose_sums gives lane i the sum of row i", "[simd][
   });
 }
 
-TEST_CASE("row products: row_scores against double dot products", "[simd][decode]") {
+/// rows_scores<Arch, Rows> for Rows query rows against n keys of a strided cache, checked against double dot
+/// products; past n, up to the next whole block of keys, the last key's score repeats, and nothing further
+/// is written.
+template <class Arch, std::size_t Rows> void check_rows_scores(std::int64_t dim, std::int64_t n) {
+  std::int64_t const stride = dim + 3; // rows of a strided cache
+  std::int64_t const written = (n + attnkit::simd::score_keys<Arch, Rows> - 1) /
+                               attnkit::simd::score_keys<Arch, Rows> * attnkit::simd::score_keys<Arch, Rows>;
+  auto const q = random_floats(static_cast<std::size_t>(Rows * dim), 1);
+  auto const k = random_floats(static_cast<std::size_t>(n * stride), 2);
+  std::vector<std::vector<float>> scores(Rows, std::vector<float>(static_cast<std::size_t>(n + 32), 7.0f));
+  float const* q_rows[Rows];
+  float* score_rows[Rows];
+  for (std::size_t r = 0; r < Rows; ++r) {
+    q_rows[r] = q.data() + static_cast<std::int64_t>(r) * dim;
+    score_rows[r] = scores[r].data();
+  }
+  attnkit::simd::rows_scores<Arch, Rows>(q_rows, dim, k.data(), stride, n, score_rows);
+  for (std::size_t r = 0; r < Rows; ++r)
+    for (std::int64_t j = 0; j < n + 32; ++j) {
+      INFO("rows " << Rows << " D " << dim << " n " << n << " row " << r << " key " << j);
+      float const got = scores[r][static_cast<std::size_t>(j)];
+      if (j >= written) {
+        CHECK(got == 7.0f);
+        continue;
+      }
+      std::int64_t const key = std::min(j, n - 1);
+      double want = 0.0, abs_sum = 0.0;
+      for (std::int64_t d = 0; d < dim; ++d) {
+        double const t = static_cast<double>(q_rows[r][d]) * k[static_cast<std::size_t>(key * stride + d)];
+        want += t;
+        abs_sum += std::fabs(t);
+      }
+      CHECK(std::fabs(got - want) <= sum_tolerance(dim, abs_sum));
+    }
+}
+
+TEST_CASE("row products: rows_scores against double dot products", "[simd][decode]") {
   attnkit::test::for_each_arch([](auto arch) {
     using Arch = decltype(arch);
     for (std::int64_t dim : {1, 3, 16, 80, 128, 256})
-      for (std::int64_t n : {1, 5, 16, 17, 64}) {
-        std::int64_t const stride = dim + 3; // rows of a strided cache
-        auto const q = random_floats(static_cast<std::size_t>(dim), 1);
-        auto const k = random_floats(static_cast<std::size_t>(n * stride), 2);
-        std::vector<float> scores(static_cast<std::size_t>(n + 16), 7.0f);
-        attnkit::simd::row_scores<Arch>(q.data(), dim, k.data(), stride, n, scores.data());
-        for (std::int64_t j = 0; j < n; ++j) {
-          double want = 0.0, abs_sum = 0.0;
-          for (std::int64_t d = 0; d < dim; ++d) {
-            double const t = static_cast<double>(q[static_cast<std::size_t>(d)]) *
-                             k[static_cast<std::size_t>(j * stride + d)];
-            want += t;
-            abs_sum += std::fabs(t);
-          }
-          INFO("D " << dim << " n " << n << " key " << j);
-          CHECK(std::fabs(scores[static_cast<std::size_t>(j)] - want) <= sum_tolerance(dim, abs_sum));
-        }
+      for (std::int64_t n : {1, 2, 5, 16, 17, 64}) {
+        check_rows_scores<Arch, 1>(dim, n);
+        check_rows_scores<Arch, 2>(dim, n);
+        check_rows_scores<Arch, 4>(dim, n);
       }
   });
 }

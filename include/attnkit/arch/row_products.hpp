@@ -1,7 +1,7 @@
 #pragma once
 /// \file
-/// The two products of the decode kernel, on K and V rows read in place (no packing): the scores of one
-/// query row against consecutive keys, and O += P V for a few rows at once.
+/// The two products of the decode kernel, on K and V rows read in place (no packing): the scores of a few
+/// query rows against consecutive keys, and O += P V for a few rows at once.
 
 #include "attnkit/arch/register_blocking.hpp"
 #include "attnkit/arch/simd_compat.hpp"
@@ -12,52 +12,63 @@
 
 namespace attnkit::simd {
 
-/// scores[j] = q . k_j for j in [0, n); key j's row starts at k + j * key_stride (unit stride inside).
-/// Writes n rounded up to the SIMD width W: the entries past n repeat the last key, for the caller to
-/// hide. W keys are summed side by side and reduced together by one transposing horizontal add, so no
-/// key pays a full reduction of its own.
-template <class Arch>
-inline void row_scores(float const* q, std::int64_t dim, float const* k, std::int64_t key_stride,
-                       std::int64_t n, float* scores) noexcept {
+/// Rows the decode kernel's scores take per pass over K: each K vector is loaded once and used by every row.
+/// One row per pass made Zen 3 reload each K row from L1/L2 per query head, 1.5-2x slower than 4 rows.
+template <class Arch> inline constexpr std::size_t score_rows = 4;
+
+/// Keys per block of rows_scores for Rows rows: Rows x keys accumulators, at least 8 (2 FMA pipes x 4
+/// cycles of latency) and a whole number of SIMD widths, reduced by transposing horizontal adds.
+template <class Arch, std::size_t Rows>
+inline constexpr std::int64_t score_keys = static_cast<std::int64_t>(std::max<std::size_t>(width<Arch>, 8) /
+                                                                     Rows);
+
+/// scores[r][j] = q[r] . k_j for Rows (1, 2 or 4) query rows and j in [0, n); key j's row starts at
+/// k + j * key_stride (unit stride inside). Writes n rounded up to score_keys<Arch, Rows> (at most the SIMD
+/// width): the entries past n repeat the last key, for the caller to hide.
+template <class Arch, std::size_t Rows>
+inline void rows_scores(float const* const* q, std::int64_t dim, float const* k, std::int64_t key_stride,
+                        std::int64_t n, float* const* scores) noexcept {
+  static_assert(Rows == 1 || Rows == 2 || Rows == 4, "rows_scores takes 1, 2 or 4 rows");
   using batch = float_batch<Arch>;
   constexpr auto w = static_cast<std::int64_t>(width<Arch>);
+  constexpr std::int64_t keys = score_keys<Arch, Rows>, count = static_cast<std::int64_t>(Rows) * keys;
+  static_assert(count % w == 0, "the accumulators reduce a whole SIMD width at a time");
   std::int64_t const vector_dim = dim / w * w;
-  for (std::int64_t j0 = 0; j0 < n; j0 += w) {
-    batch acc[w];
+  for (std::int64_t j0 = 0; j0 < n; j0 += keys) {
+    // Past the last key, repeat it: never read past the end.
+    float const* key[keys];
     ATTNKIT_UNROLL
-    for (std::int64_t j = 0; j < w; ++j)
-      acc[j] = batch(0.0f);
-    if (j0 + w <= n) {
-      // W whole keys: one pointer stepped by the stride (an array of W pointers would live on the stack
-      // and cost a load per FMA).
-      for (std::int64_t d = 0; d < vector_dim; d += w) {
-        batch const qd = batch::load_unaligned(q + d);
-        float const* key = k + j0 * key_stride + d;
+    for (std::int64_t c = 0; c < keys; ++c)
+      key[c] = k + std::min(j0 + c, n - 1) * key_stride;
+    batch acc[count];
+    ATTNKIT_UNROLL
+    for (std::int64_t a = 0; a < count; ++a)
+      acc[a] = batch(0.0f);
+    for (std::int64_t d = 0; d < vector_dim; d += w) {
+      batch kd[keys];
+      ATTNKIT_UNROLL
+      for (std::int64_t c = 0; c < keys; ++c) // loaded once, used by every row (see in_register)
+        kd[c] = in_register<Arch>(batch::load_unaligned(key[c] + d));
+      ATTNKIT_UNROLL
+      for (std::size_t r = 0; r < Rows; ++r) {
+        batch const qd = in_register<Arch>(batch::load_unaligned(q[r] + d));
         ATTNKIT_UNROLL
-        for (std::int64_t j = 0; j < w; ++j, key += key_stride)
-          acc[j] = simd::fma(qd, batch::load_unaligned(key), acc[j]);
-      }
-    } else {
-      for (std::int64_t d = 0; d < vector_dim; d += w) {
-        batch const qd = batch::load_unaligned(q + d);
-        ATTNKIT_UNROLL
-        for (std::int64_t j = 0; j < w; ++j) // past the last key, repeat it: never read past the end
-          acc[j] = simd::fma(qd, batch::load_unaligned(k + std::min(j0 + j, n - 1) * key_stride + d), acc[j]);
+        for (std::int64_t c = 0; c < keys; ++c)
+          acc[static_cast<std::int64_t>(r) * keys + c] =
+              simd::fma(qd, kd[c], acc[static_cast<std::int64_t>(r) * keys + c]);
       }
     }
-    batch sums = transpose_sums<Arch>(acc);
-    if (vector_dim < dim) { // the last dim % W elements, one key at a time
-      alignas(64) float tail[w];
-      for (std::int64_t j = 0; j < w; ++j) {
-        float const* key = k + std::min(j0 + j, n - 1) * key_stride;
-        float s = 0.0f;
-        for (std::int64_t d = vector_dim; d < dim; ++d)
-          s += q[d] * key[d];
-        tail[j] = s;
+    alignas(64) float sums[count];
+    ATTNKIT_UNROLL
+    for (std::int64_t a = 0; a < count; a += w)
+      transpose_sums<Arch>(acc + a).store_aligned(sums + a);
+    for (std::size_t r = 0; r < Rows; ++r)
+      for (std::int64_t c = 0; c < keys; ++c) {
+        float s = sums[static_cast<std::int64_t>(r) * keys + c];
+        for (std::int64_t d = vector_dim; d < dim; ++d) // the last dim % W elements
+          s += q[r][d] * key[c][d];
+        scores[r][j0 + c] = s;
       }
-      sums += batch::load_aligned(tail);
-    }
-    sums.store_unaligned(scores + j0);
   }
 }
 

@@ -91,6 +91,7 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct d
       s.stored.resize(static_cast<std::size_t>(chunk_keys));
       s.shown = aligned_buffer(chunk_keys);
       s.active.resize(static_cast<std::size_t>(rows));
+      s.partial.resize(static_cast<std::size_t>(rows));
       s.runs.resize(static_cast<std::size_t>(p.q_heads() / p.kv_heads()));
     }
 
@@ -116,6 +117,7 @@ private:
     aligned_buffer scores;            // [rows][score_stride]
     aligned_buffer shown;             // [chunk_keys]: 0 where a key is visible, -inf where hidden
     std::vector<std::int64_t> active; // rows that see some key of the current chunk
+    std::vector<char> partial;        // per active row: its mask hides some keys of the chunk
     std::vector<key_range> runs;      // each query head's current run of keys
     std::vector<key_rows> stored;     // the runs of stored keys that make up the current chunk
   };
@@ -200,7 +202,7 @@ private:
       bool const gaps = stored_runs > 1 && n != stored_keys(s, stored_runs);
       from = chunk.end;
 
-      // ---- Scores, modifiers, mask and weights of every row that sees a key of the chunk ----
+      // ---- The rows that see a key of the chunk, and whether their mask hides some of its keys ----
       std::int64_t active = 0;
       bool partial_rows = false;
       for (std::int64_t t = 0; t < group; ++t) {
@@ -216,25 +218,32 @@ private:
                                         block.key_len, block.position_offset},
                             chunk) == tile_kind::empty)
             continue;
-          std::int64_t const r = t * q_len + i;
-          float* row = s.scores.data() + r * score_stride;
-          row_scores(s, stored_runs, chunk.begin, s.q.data() + r * dim, dim, row);
-          std::fill(row + n, row + padded, hidden);
-          std::apply(
-              [&](auto const&... m) { (m.template modify_row<Arch>(block, i, chunk.begin, row, n), ...); },
-              modifiers);
-          if (gaps) // after the modifiers: a softcap would make -inf finite
-            hide_gaps(s, stored_runs, chunk.begin, row);
-          if (kind == tile_kind::partial) {
-            hide_keys<Arch>(mask, block, i, chunk.begin, row, n);
-            partial_rows = true;
-          }
-          float const rescale = normaliser.template weigh_row<Arch>(block, states[r], row, padded);
-          if (rescale != 1.0f)
-            for (std::int64_t d = 0; d < v_dim; ++d)
-              out[r * v_dim + d] *= rescale;
-          s.active[static_cast<std::size_t>(active++)] = r;
+          s.active[static_cast<std::size_t>(active)] = t * q_len + i;
+          s.partial[static_cast<std::size_t>(active++)] = kind == tile_kind::partial;
+          partial_rows = partial_rows || kind == tile_kind::partial;
         }
+      }
+
+      // ---- Their scores, score_rows rows per pass over the chunk's K ----
+      active_scores(s, active, stored_runs, chunk.begin, dim);
+
+      // ---- Modifiers, mask and weights, row by row ----
+      for (std::int64_t a = 0; a < active; ++a) {
+        std::int64_t const r = s.active[static_cast<std::size_t>(a)], i = r % q_len;
+        query_block const block = block_of(p, g, r / q_len);
+        float* row = s.scores.data() + r * score_stride;
+        std::fill(row + n, row + padded, hidden);
+        std::apply(
+            [&](auto const&... m) { (m.template modify_row<Arch>(block, i, chunk.begin, row, n), ...); },
+            modifiers);
+        if (gaps) // after the modifiers: a softcap would make -inf finite
+          hide_gaps(s, stored_runs, chunk.begin, row);
+        if (s.partial[static_cast<std::size_t>(a)])
+          hide_keys<Arch>(mask, block, i, chunk.begin, row, n);
+        float const rescale = normaliser.template weigh_row<Arch>(block, states[r], row, padded);
+        if (rescale != 1.0f)
+          for (std::int64_t d = 0; d < v_dim; ++d)
+            out[r * v_dim + d] *= rescale;
       }
 
       // ---- O += P V over each stored run of the chunk, value_rows rows per pass over V ----
@@ -264,13 +273,39 @@ private:
     return count;
   }
 
-  /// One query row's scores against the chunk's stored runs, at their offsets from `chunk_begin`; each run
-  /// may write past its end up to a whole SIMD width, which the next run or the caller overwrites.
-  static void row_scores(scratch const& s, std::int64_t stored_runs, std::int64_t chunk_begin, float const* q,
-                         std::int64_t dim, float* row) noexcept {
+  /// The scores of rows active[0, count) against the chunk's stored runs, at their offsets from
+  /// `chunk_begin`: score_rows rows per pass, then 2 and 1. Each run may write past its end up to a SIMD
+  /// width, which the next run or the caller overwrites.
+  static void active_scores(scratch& s, std::int64_t count, std::int64_t stored_runs,
+                            std::int64_t chunk_begin, std::int64_t dim) noexcept {
+    static_assert(simd::score_rows<Arch> == 4, "the remainder below takes 2 rows, then 1");
+    std::int64_t a = 0;
+    for (; a + 4 <= count; a += 4)
+      scores_of<4>(s, a, stored_runs, chunk_begin, dim);
+    if (a + 2 <= count) {
+      scores_of<2>(s, a, stored_runs, chunk_begin, dim);
+      a += 2;
+    }
+    if (a < count)
+      scores_of<1>(s, a, stored_runs, chunk_begin, dim);
+  }
+
+  template <std::size_t Rows>
+  static void scores_of(scratch& s, std::int64_t first, std::int64_t stored_runs, std::int64_t chunk_begin,
+                        std::int64_t dim) noexcept {
+    float const* q[Rows];
+    float* rows[Rows];
+    for (std::size_t r = 0; r < Rows; ++r) {
+      std::int64_t const row = s.active[static_cast<std::size_t>(first) + r];
+      q[r] = s.q.data() + row * dim;
+      rows[r] = s.scores.data() + row * score_stride;
+    }
     for (std::int64_t k = 0; k < stored_runs; ++k) {
       key_rows const& run = s.stored[static_cast<std::size_t>(k)];
-      simd::row_scores<Arch>(q, dim, run.k, run.k_stride, run.size(), row + (run.begin - chunk_begin));
+      float* at[Rows];
+      for (std::size_t r = 0; r < Rows; ++r)
+        at[r] = rows[r] + (run.begin - chunk_begin);
+      simd::rows_scores<Arch, Rows>(q, dim, run.k, run.k_stride, run.size(), at);
     }
   }
 
