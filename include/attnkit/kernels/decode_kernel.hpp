@@ -88,7 +88,10 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct d
     for (auto& s : per_thread) {
       s.q = aligned_buffer(rows * p.qk_dim());
       s.scores = aligned_buffer(rows * score_stride);
-      s.stored.resize(static_cast<std::size_t>(chunk_keys));
+      for (chunk_plan& plan : s.plans) {
+        plan.stored.resize(static_cast<std::size_t>(chunk_keys));
+        plan.heads.resize(static_cast<std::size_t>(p.q_heads() / p.kv_heads()));
+      }
       s.shown = aligned_buffer(chunk_keys);
       s.active.resize(static_cast<std::size_t>(rows));
       s.partial.resize(static_cast<std::size_t>(rows));
@@ -112,6 +115,17 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct d
   }
 
 private:
+  /// Up to chunk_keys keys of a split, from where the earliest head's next run of visible keys starts.
+  struct chunk_plan {
+    key_range keys;
+    std::int64_t stored_runs = 0;
+    std::vector<key_rows> stored; // the runs the source stores the chunk's keys in
+    std::vector<char> heads;      // per query head of the group: its next run starts inside the chunk
+    bool gaps = false;            // the source skips some positions inside the chunk
+
+    key_rows const& run(std::int64_t k) const noexcept { return stored[static_cast<std::size_t>(k)]; }
+  };
+
   struct scratch {
     aligned_buffer q;                 // [rows][D], pre-scaled
     aligned_buffer scores;            // [rows][score_stride]
@@ -119,7 +133,7 @@ private:
     std::vector<std::int64_t> active; // rows that see some key of the current chunk
     std::vector<char> partial;        // per active row: its mask hides some keys of the chunk
     std::vector<key_range> runs;      // each query head's current run of keys
-    std::vector<key_rows> stored;     // the runs of stored keys that make up the current chunk
+    chunk_plan plans[2];              // the chunk being computed and the next one, whose K/V it prefetches
   };
 
   static std::int64_t keys_per_split(attention_problem const& p) noexcept {
@@ -160,13 +174,27 @@ private:
     }
     std::fill(out, out + rows * v_dim, 0.0f);
 
-    constexpr auto w = static_cast<std::int64_t>(simd::width<Arch>);
-    constexpr float hidden = -std::numeric_limits<float>::infinity();
-
-    // Each head's current run of keys; a chunk starts where the earliest head's next run does.
-    std::vector<key_range>& runs = s.runs;
-    std::fill(runs.begin(), runs.end(), key_range{keys.begin, keys.begin});
+    // Each head's current run of keys; a chunk starts where the earliest head's next run does. The next
+    // chunk is planned before the current one is computed, so that its K/V rows can be prefetched.
+    std::fill(s.runs.begin(), s.runs.end(), key_range{keys.begin, keys.begin});
     std::int64_t from = keys.begin;
+    chunk_plan* current = &s.plans[0];
+    chunk_plan* next = &s.plans[1];
+    bool more = plan_chunk(p, g, keys, mask, from, s.runs, *current);
+    while (more) {
+      bool const has_next = plan_chunk(p, g, keys, mask, from, s.runs, *next);
+      run_chunk(p, g, *current, has_next ? next : nullptr, normaliser, mask, modifiers, states, out, s);
+      std::swap(current, next);
+      more = has_next;
+    }
+  }
+
+  /// Plans the chunk that starts at or after `from` within `keys` and moves `from` past it; false when no
+  /// head sees a stored key there.
+  static bool plan_chunk(attention_problem const& p, std::int64_t g, key_range keys, policy_arg<Mask> mask,
+                         std::int64_t& from, std::vector<key_range>& runs, chunk_plan& plan) noexcept {
+    std::int64_t const group = p.q_heads() / p.kv_heads();
+    std::int64_t const b = g / p.kv_heads(), kv_head = g % p.kv_heads();
     while (from < keys.end) {
       std::int64_t start = keys.end;
       for (std::int64_t t = 0; t < group; ++t) {
@@ -179,119 +207,149 @@ private:
         start = std::min(start, std::max(run.begin, from));
       }
       if (start >= keys.end)
-        break;
+        return false;
       // The chunk starts at a stored key (the source may skip some) and ends with its last stored run.
       key_rows run = p.kv.rows(b, kv_head, start);
       if (run.begin >= keys.end)
-        break;
+        return false;
       if (run.begin > start) {
         from = run.begin; // the heads' runs are asked again from there
         continue;
       }
       std::int64_t const chunk_limit = std::min(start + chunk_keys, keys.end);
-      std::int64_t stored_runs = 0;
+      std::int64_t stored = 0, stored_count = 0;
       while (run.begin < chunk_limit) {
         run.end = std::min(run.end, chunk_limit);
-        s.stored[static_cast<std::size_t>(stored_runs++)] = run;
+        plan.stored[static_cast<std::size_t>(stored++)] = run;
+        stored_count += run.size();
         if (run.end == chunk_limit)
           break;
         run = p.kv.rows(b, kv_head, run.end);
       }
-      key_range const chunk{s.stored[0].begin, s.stored[static_cast<std::size_t>(stored_runs - 1)].end};
-      std::int64_t const n = chunk.end - chunk.begin, padded = round_up(n, w);
-      bool const gaps = stored_runs > 1 && n != stored_keys(s, stored_runs);
-      from = chunk.end;
+      plan.stored_runs = stored;
+      plan.keys = {plan.run(0).begin, plan.run(stored - 1).end};
+      plan.gaps = stored_count != plan.keys.end - plan.keys.begin;
+      for (std::int64_t t = 0; t < group; ++t)
+        plan.heads[static_cast<std::size_t>(t)] = runs[static_cast<std::size_t>(t)].begin < plan.keys.end;
+      from = plan.keys.end;
+      return true;
+    }
+    return false;
+  }
 
-      // ---- The rows that see a key of the chunk, and whether their mask hides some of its keys ----
-      std::int64_t active = 0;
-      bool partial_rows = false;
-      for (std::int64_t t = 0; t < group; ++t) {
-        if (runs[static_cast<std::size_t>(t)].begin >= chunk.end)
-          continue; // this head's next run starts after the chunk
-        query_block const block = block_of(p, g, t);
-        tile_kind const kind = mask.classify(block, chunk);
-        if (kind == tile_kind::empty)
+  /// Scores, weights and O += P V of one chunk for every row that sees some of it, prefetching the K and
+  /// V rows of `next` (when there is one) while it computes.
+  static void run_chunk(attention_problem const& p, std::int64_t g, chunk_plan const& chunk,
+                        chunk_plan const* next, policy_arg<Normaliser> normaliser, policy_arg<Mask> mask,
+                        policy_arg<std::tuple<Modifiers...>> modifiers, row_state* states, float* out,
+                        scratch& s) noexcept {
+    constexpr auto w = static_cast<std::int64_t>(simd::width<Arch>);
+    constexpr float hidden = -std::numeric_limits<float>::infinity();
+    std::int64_t const group = p.q_heads() / p.kv_heads(), q_len = p.q_len();
+    std::int64_t const dim = p.qk_dim(), v_dim = p.v_dim();
+    std::int64_t const n = chunk.keys.end - chunk.keys.begin, padded = round_up(n, w);
+
+    // ---- The rows that see a key of the chunk, and whether their mask hides some of its keys ----
+    std::int64_t active = 0;
+    bool partial_rows = false;
+    for (std::int64_t t = 0; t < group; ++t) {
+      if (!chunk.heads[static_cast<std::size_t>(t)])
+        continue; // this head's next run starts after the chunk
+      query_block const block = block_of(p, g, t);
+      tile_kind const kind = mask.classify(block, chunk.keys);
+      if (kind == tile_kind::empty)
+        continue;
+      for (std::int64_t i = 0; i < q_len; ++i) {
+        if (kind == tile_kind::partial &&
+            mask.classify(query_block{block.batch, block.head, block.q_heads, i, i + 1, block.q_len,
+                                      block.key_len, block.position_offset},
+                          chunk.keys) == tile_kind::empty)
           continue;
-        for (std::int64_t i = 0; i < q_len; ++i) {
-          if (kind == tile_kind::partial &&
-              mask.classify(query_block{block.batch, block.head, block.q_heads, i, i + 1, block.q_len,
-                                        block.key_len, block.position_offset},
-                            chunk) == tile_kind::empty)
-            continue;
-          s.active[static_cast<std::size_t>(active)] = t * q_len + i;
-          s.partial[static_cast<std::size_t>(active++)] = kind == tile_kind::partial;
-          partial_rows = partial_rows || kind == tile_kind::partial;
-        }
+        s.active[static_cast<std::size_t>(active)] = t * q_len + i;
+        s.partial[static_cast<std::size_t>(active++)] = kind == tile_kind::partial;
+        partial_rows = partial_rows || kind == tile_kind::partial;
       }
+    }
 
-      // ---- Their scores, score_rows rows per pass over the chunk's K ----
-      active_scores(s, active, stored_runs, chunk.begin, dim);
+    // ---- Their scores, score_rows rows per pass over the chunk's K ----
+    active_scores(s, active, chunk, next, dim);
 
-      // ---- Modifiers, mask and weights, row by row ----
-      for (std::int64_t a = 0; a < active; ++a) {
-        std::int64_t const r = s.active[static_cast<std::size_t>(a)], i = r % q_len;
-        query_block const block = block_of(p, g, r / q_len);
-        float* row = s.scores.data() + r * score_stride;
-        std::fill(row + n, row + padded, hidden);
-        std::apply(
-            [&](auto const&... m) { (m.template modify_row<Arch>(block, i, chunk.begin, row, n), ...); },
-            modifiers);
-        if (gaps) // after the modifiers: a softcap would make -inf finite
-          hide_gaps(s, stored_runs, chunk.begin, row);
-        if (s.partial[static_cast<std::size_t>(a)])
-          hide_keys<Arch>(mask, block, i, chunk.begin, row, n);
-        float const rescale = normaliser.template weigh_row<Arch>(block, states[r], row, padded);
-        if (rescale != 1.0f)
-          for (std::int64_t d = 0; d < v_dim; ++d)
-            out[r * v_dim + d] *= rescale;
+    // ---- Modifiers, mask and weights, row by row ----
+    for (std::int64_t a = 0; a < active; ++a) {
+      std::int64_t const r = s.active[static_cast<std::size_t>(a)], i = r % q_len;
+      query_block const block = block_of(p, g, r / q_len);
+      float* row = s.scores.data() + r * score_stride;
+      std::fill(row + n, row + padded, hidden);
+      std::apply(
+          [&](auto const&... m) { (m.template modify_row<Arch>(block, i, chunk.keys.begin, row, n), ...); },
+          modifiers);
+      if (chunk.gaps) // after the modifiers: a softcap would make -inf finite
+        hide_gaps(chunk, row);
+      if (s.partial[static_cast<std::size_t>(a)])
+        hide_keys<Arch>(mask, block, i, chunk.keys.begin, row, n);
+      float const rescale = normaliser.template weigh_row<Arch>(block, states[r], row, padded);
+      if (rescale != 1.0f)
+        for (std::int64_t d = 0; d < v_dim; ++d)
+          out[r * v_dim + d] *= rescale;
+    }
+
+    // ---- O += P V over each stored run of the chunk, value_rows rows per pass over V ----
+    for (std::int64_t k = 0; k < chunk.stored_runs; ++k) {
+      key_rows const& run = chunk.run(k);
+      std::int64_t const offset = run.begin - chunk.keys.begin;
+      simd::rows_ahead const ahead = values_ahead(next, k);
+      if (partial_rows && !values_finite(run.v, run.v_stride, run.size(), v_dim)) {
+        // 0 * NaN is NaN: a hidden key with a non-finite value must be skipped, not weighted by 0.
+        for (std::int64_t a = 0; a < active; ++a)
+          accumulate_shown_keys(p, g, s.active[static_cast<std::size_t>(a)], chunk.keys, run, mask, out, s);
+        continue;
       }
-
-      // ---- O += P V over each stored run of the chunk, value_rows rows per pass over V ----
-      for (std::int64_t k = 0; k < stored_runs; ++k) {
-        key_rows const& run = s.stored[static_cast<std::size_t>(k)];
-        std::int64_t const offset = run.begin - chunk.begin;
-        if (partial_rows && !values_finite(run.v, run.v_stride, run.size(), v_dim)) {
-          // 0 * NaN is NaN: a hidden key with a non-finite value must be skipped, not weighted by 0.
-          for (std::int64_t a = 0; a < active; ++a)
-            accumulate_shown_keys(p, g, s.active[static_cast<std::size_t>(a)], chunk, run, mask, out, s);
-          continue;
-        }
-        constexpr auto block = static_cast<std::int64_t>(simd::value_rows<Arch>);
-        std::int64_t a = 0;
-        for (; a + block <= active; a += block)
-          accumulate<simd::value_rows<Arch>>(s, a, offset, run, v_dim, out);
-        if (a < active)
-          accumulate_last<simd::value_rows<Arch> - 1>(active - a, s, a, offset, run, v_dim, out);
-      }
+      constexpr auto block = static_cast<std::int64_t>(simd::value_rows<Arch>);
+      std::int64_t a = 0;
+      for (; a + block <= active; a += block) // the first pass prefetches the next chunk's V
+        accumulate<simd::value_rows<Arch>>(s, a, offset, run, v_dim, out,
+                                           a == 0 ? ahead : simd::rows_ahead{});
+      if (a < active)
+        accumulate_last<simd::value_rows<Arch> - 1>(active - a, s, a, offset, run, v_dim, out,
+                                                    a == 0 ? ahead : simd::rows_ahead{});
     }
   }
 
-  static std::int64_t stored_keys(scratch const& s, std::int64_t stored_runs) noexcept {
-    std::int64_t count = 0;
-    for (std::int64_t k = 0; k < stored_runs; ++k)
-      count += s.stored[static_cast<std::size_t>(k)].size();
-    return count;
+  /// Stored run k of the next chunk, whose K rows the scores of this chunk's run k prefetch.
+  static simd::rows_ahead keys_ahead(chunk_plan const* next, std::int64_t k) noexcept {
+    if (next == nullptr || k >= next->stored_runs)
+      return {};
+    key_rows const& run = next->run(k);
+    return {run.k, run.k_stride, run.size()};
   }
 
-  /// The scores of rows active[0, count) against the chunk's stored runs, at their offsets from
-  /// `chunk_begin`: score_rows rows per pass, then 2 and 1. Each run may write past its end up to a SIMD
-  /// width, which the next run or the caller overwrites.
-  static void active_scores(scratch& s, std::int64_t count, std::int64_t stored_runs,
-                            std::int64_t chunk_begin, std::int64_t dim) noexcept {
+  /// Stored run k of the next chunk, whose V rows the O += P V of this chunk's run k prefetches.
+  static simd::rows_ahead values_ahead(chunk_plan const* next, std::int64_t k) noexcept {
+    if (next == nullptr || k >= next->stored_runs)
+      return {};
+    key_rows const& run = next->run(k);
+    return {run.v, run.v_stride, run.size()};
+  }
+
+  /// The scores of rows active[0, count) against the chunk's stored runs, at their offsets from the
+  /// chunk's first key: score_rows rows per pass, then 2 and 1; the first pass prefetches the next chunk's
+  /// K. Each run may write past its end up to a SIMD width, which the next run or the caller overwrites.
+  static void active_scores(scratch& s, std::int64_t count, chunk_plan const& chunk, chunk_plan const* next,
+                            std::int64_t dim) noexcept {
     static_assert(simd::score_rows<Arch> == 4, "the remainder below takes 2 rows, then 1");
     std::int64_t a = 0;
     for (; a + 4 <= count; a += 4)
-      scores_of<4>(s, a, stored_runs, chunk_begin, dim);
+      scores_of<4>(s, a, chunk, a == 0 ? next : nullptr, dim);
     if (a + 2 <= count) {
-      scores_of<2>(s, a, stored_runs, chunk_begin, dim);
+      scores_of<2>(s, a, chunk, a == 0 ? next : nullptr, dim);
       a += 2;
     }
     if (a < count)
-      scores_of<1>(s, a, stored_runs, chunk_begin, dim);
+      scores_of<1>(s, a, chunk, a == 0 ? next : nullptr, dim);
   }
 
   template <std::size_t Rows>
-  static void scores_of(scratch& s, std::int64_t first, std::int64_t stored_runs, std::int64_t chunk_begin,
+  static void scores_of(scratch& s, std::int64_t first, chunk_plan const& chunk, chunk_plan const* next,
                         std::int64_t dim) noexcept {
     float const* q[Rows];
     float* rows[Rows];
@@ -300,28 +358,26 @@ private:
       q[r] = s.q.data() + row * dim;
       rows[r] = s.scores.data() + row * score_stride;
     }
-    for (std::int64_t k = 0; k < stored_runs; ++k) {
-      key_rows const& run = s.stored[static_cast<std::size_t>(k)];
+    for (std::int64_t k = 0; k < chunk.stored_runs; ++k) {
+      key_rows const& run = chunk.run(k);
       float* at[Rows];
       for (std::size_t r = 0; r < Rows; ++r)
-        at[r] = rows[r] + (run.begin - chunk_begin);
-      simd::rows_scores<Arch, Rows>(q, dim, run.k, run.k_stride, run.size(), at);
+        at[r] = rows[r] + (run.begin - chunk.keys.begin);
+      simd::rows_scores<Arch, Rows>(q, dim, run.k, run.k_stride, run.size(), at, keys_ahead(next, k));
     }
   }
 
   /// Hides the keys between the chunk's stored runs (a streaming cache keeps only some positions).
-  static void hide_gaps(scratch const& s, std::int64_t stored_runs, std::int64_t chunk_begin,
-                        float* row) noexcept {
-    for (std::int64_t k = 0; k + 1 < stored_runs; ++k)
-      std::fill(row + (s.stored[static_cast<std::size_t>(k)].end - chunk_begin),
-                row + (s.stored[static_cast<std::size_t>(k) + 1].begin - chunk_begin),
-                -std::numeric_limits<float>::infinity());
+  static void hide_gaps(chunk_plan const& chunk, float* row) noexcept {
+    for (std::int64_t k = 0; k + 1 < chunk.stored_runs; ++k)
+      std::fill(row + (chunk.run(k).end - chunk.keys.begin),
+                row + (chunk.run(k + 1).begin - chunk.keys.begin), -std::numeric_limits<float>::infinity());
   }
 
   /// Rows active[first, first + Rows): out += P V over one stored run, whose weights start at `offset`.
   template <std::size_t Rows>
   static void accumulate(scratch const& s, std::int64_t first, std::int64_t offset, key_rows const& run,
-                         std::int64_t v_dim, float* out) noexcept {
+                         std::int64_t v_dim, float* out, simd::rows_ahead const& ahead) noexcept {
     float const* weights[Rows];
     float* rows_out[Rows];
     for (std::size_t r = 0; r < Rows; ++r) {
@@ -329,17 +385,18 @@ private:
       weights[r] = s.scores.data() + row * score_stride + offset;
       rows_out[r] = out + row * v_dim;
     }
-    simd::rows_times_values<Arch, Rows>(weights, run.v, run.v_stride, run.size(), v_dim, rows_out);
+    simd::rows_times_values<Arch, Rows>(weights, run.v, run.v_stride, run.size(), v_dim, rows_out, ahead);
   }
 
   /// accumulate<count> for the last count < value_rows active rows.
   template <std::size_t Rows>
   static void accumulate_last(std::int64_t count, scratch const& s, std::int64_t first, std::int64_t offset,
-                              key_rows const& run, std::int64_t v_dim, float* out) noexcept {
+                              key_rows const& run, std::int64_t v_dim, float* out,
+                              simd::rows_ahead const& ahead) noexcept {
     if (count == static_cast<std::int64_t>(Rows))
-      accumulate<Rows>(s, first, offset, run, v_dim, out);
+      accumulate<Rows>(s, first, offset, run, v_dim, out, ahead);
     else if constexpr (Rows > 1)
-      accumulate_last<Rows - 1>(count, s, first, offset, run, v_dim, out);
+      accumulate_last<Rows - 1>(count, s, first, offset, run, v_dim, out, ahead);
   }
 
   static bool values_finite(float const* v, std::int64_t v_stride, std::int64_t n,
