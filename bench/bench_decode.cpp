@@ -1,7 +1,7 @@
 /// \file
 /// Decode: one new query per head against a fp32 KV cache (GQA, Hq = 32 over Hkv = 8, D = 128; BM_Decode also
 /// MHA and MQA at Sk = 65536), the memory-bound step of LLM inference.
-///   BM_Decode           contiguous cache [B, Hkv, Sk, D]
+///   BM_Decode           contiguous cache [B, Hkv, Sk, D] (an attnkit::kv_cache)
 ///   BM_DecodePaged      the same keys in shuffled pages of 16 tokens (a fragmented page pool)
 ///   BM_DecodeStreaming  a StreamingLLM cache (4 sinks + a window of 4096) after `generated` tokens: one
 ///                       append and one attention call per generated token
@@ -44,10 +44,12 @@ float value_value(std::size_t i) noexcept {
   return static_cast<float>((h ^ 0x5bd1e995u) >> 8) * 0x1p-23f - 1.0f;
 }
 
-/// The inputs of the last shape, kept while its thread counts run (the old cache is freed first).
+/// The inputs of the last shape, kept while its thread counts run (the old cache is freed first). K/V sit in
+/// an attnkit::kv_cache, the owning cache an inference engine would hold (its memory in huge pages).
 struct decode_inputs {
   decode_case shape;
-  std::vector<float> q, k, v;
+  std::vector<float> q;
+  attnkit::kv_cache cache;
 };
 
 decode_inputs const& decode_inputs_for(decode_case const& c) {
@@ -55,15 +57,25 @@ decode_inputs const& decode_inputs_for(decode_case const& c) {
   if (!cached || cached->shape.key_len != c.key_len || cached->shape.kv_heads != c.kv_heads ||
       cached->shape.dim != c.dim || cached->shape.q_heads != c.q_heads) {
     cached.reset();
-    auto const floats = static_cast<std::size_t>(c.cache_floats());
     cached = std::make_unique<decode_inputs>(
         decode_inputs{.shape = c,
                       .q = random_normal(static_cast<std::size_t>(c.q_heads * c.dim), input_seed),
-                      .k = std::vector<float>(floats),
-                      .v = std::vector<float>(floats)});
-    for (std::size_t i = 0; i < floats; ++i) {
-      cached->k[i] = key_value(i);
-      cached->v[i] = value_value(i);
+                      .cache = attnkit::kv_cache(1, c.kv_heads, c.key_len, c.dim, c.dim)});
+    // Appended a block of tokens at a time: element i of the whole [1, Hkv, Sk, D] K is key_value(i).
+    constexpr std::int64_t block = 1024;
+    std::vector<float> k(static_cast<std::size_t>(c.kv_heads * block * c.dim)), v(k.size());
+    for (std::int64_t t0 = 0; t0 < c.key_len; t0 += block) {
+      std::int64_t const n = std::min(block, c.key_len - t0);
+      for (std::int64_t h = 0; h < c.kv_heads; ++h)
+        for (std::int64_t t = 0; t < n; ++t)
+          for (std::int64_t d = 0; d < c.dim; ++d) {
+            auto const i = static_cast<std::size_t>((h * c.key_len + t0 + t) * c.dim + d);
+            auto const at = static_cast<std::size_t>((h * n + t) * c.dim + d);
+            k[at] = key_value(i);
+            v[at] = value_value(i);
+          }
+      cached->cache.append(attnkit::bhsd(k.data(), 1, c.kv_heads, n, c.dim),
+                           attnkit::bhsd(v.data(), 1, c.kv_heads, n, c.dim));
     }
   }
   return *cached;
@@ -118,13 +130,11 @@ void BM_Decode(benchmark::State& state) {
   decode_inputs const& in = decode_inputs_for(c);
   std::vector<float> out(static_cast<std::size_t>(c.q_heads * c.dim));
   auto const q = attnkit::bhsd(in.q.data(), 1, c.q_heads, 1, c.dim);
-  auto const k = attnkit::bhsd(in.k.data(), 1, c.kv_heads, c.key_len, c.dim);
-  auto const v = attnkit::bhsd(in.v.data(), 1, c.kv_heads, c.key_len, c.dim);
   auto const o = attnkit::bhsd(out.data(), 1, c.q_heads, 1, c.dim);
   attnkit::attention<attnkit::softmax, attnkit::causal> const attn;
   attnkit::run_options const run{.threads = c.threads};
 
-  double const seconds = timed_loop(state, out.data(), [&] { attn(q, k, v, o, run); });
+  double const seconds = timed_loop(state, out.data(), [&] { attn(q, in.cache, o, run); });
   set_decode_counters(state, c.kv_bytes(), c.threads, seconds);
 }
 

@@ -6,6 +6,7 @@
 
 #include "attnkit/arch/simd_compat.hpp" // before any other xsimd include: silences GCC 12's AVX-512 warnings
 #include "attnkit/kernels/cache_sizes.hpp"
+#include "attnkit/kv/cache_storage.hpp"
 
 #include <algorithm>
 #include <array>
@@ -124,24 +125,6 @@ template <class Arch> float sum_range(float const* data, std::size_t first, std:
   return attnkit::simd::reduce_sum<Arch>(total) + tail;
 }
 
-/// A 64-byte aligned float buffer left uninitialised (the probe fills it in parallel, first touch).
-class aligned_floats {
-public:
-  explicit aligned_floats(std::size_t count)
-      : data_(static_cast<float*>(::operator new[](count * sizeof(float), std::align_val_t{64}))),
-        size_(count) {}
-  ~aligned_floats() { ::operator delete[](data_, std::align_val_t{64}); }
-  aligned_floats(aligned_floats const&) = delete;
-  aligned_floats& operator=(aligned_floats const&) = delete;
-
-  float* data() const noexcept { return data_; }
-  std::size_t size() const noexcept { return size_; }
-
-private:
-  float* data_;
-  std::size_t size_;
-};
-
 } // namespace detail
 
 /// Best FP32 FMA rate over `repeats` runs of about `seconds_per_repeat` each, in GFLOP/s, on `threads`
@@ -182,7 +165,7 @@ template <class Arch> std::array<double, max_probed_threads + 1> probe_dram_read
                  std::size_t{256} << 20);
   constexpr std::size_t slices = 8;
   std::size_t const slice = slice_bytes / sizeof(float);
-  detail::aligned_floats buffer(slice * slices);
+  attnkit::detail::cache_storage buffer(slice * slices); // in huge pages where the caches get them
   float* const data = buffer.data();
 
   // Write every page (untouched pages would all map the kernel's zero page and read from cache).
@@ -210,7 +193,7 @@ template <class Arch> std::array<double, max_probed_threads + 1> probe_l2_read_g
   std::size_t const per_thread =
       static_cast<std::size_t>(attnkit::detail::host_cache_sizes().l2) / 2 / sizeof(float);
   constexpr int passes = 64;
-  detail::aligned_floats buffer(per_thread * max_probed_threads);
+  attnkit::detail::cache_storage buffer(per_thread * max_probed_threads);
   std::fill(buffer.data(), buffer.data() + buffer.size(), 1.0f);
   std::array<double, max_probed_threads + 1> gbps{};
   for (int threads = 1; threads <= max_probed_threads; ++threads)

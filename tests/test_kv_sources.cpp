@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 using attnkit::test::case_shape;
@@ -151,6 +152,38 @@ TEST_CASE("kv_cache: appended in pieces, read in place", "[kv][cache]") {
   }
   cache.clear();
   CHECK(cache.key_len() == 0);
+}
+
+TEST_CASE("cache storage: zeroed, huge-page aligned when large, deep copies, empty after a move",
+          "[kv][cache]") {
+  for (std::size_t count : {std::size_t{1}, std::size_t{1000}, (std::size_t{2} << 20) / sizeof(float) + 3}) {
+    attnkit::detail::cache_storage storage(count);
+    INFO("floats " << count);
+    REQUIRE(storage.size() == count);
+    bool zero = true;
+    for (std::size_t i = 0; i < count; ++i)
+      zero = zero && storage.data()[i] == 0.0f;
+    CHECK(zero);
+    auto const address = reinterpret_cast<std::uintptr_t>(storage.data());
+    CHECK(address % (count * sizeof(float) >= attnkit::detail::cache_storage::huge_page
+                         ? attnkit::detail::cache_storage::huge_page
+                         : 64) ==
+          0);
+
+    storage.data()[count - 1] = 5.0f;
+    attnkit::detail::cache_storage copy(storage);
+    CHECK(copy.size() == count);
+    CHECK(copy.data()[count - 1] == 5.0f);
+    copy.data()[0] = 7.0f;
+    CHECK(storage.data()[0] == (count == 1 ? 5.0f : 0.0f)); // the copy has its own memory
+
+    attnkit::detail::cache_storage moved(std::move(copy));
+    CHECK(moved.size() == count);
+    CHECK(moved.data()[0] == 7.0f);
+    CHECK(copy.size() == 0); // NOLINT(bugprone-use-after-move): a moved-from storage is empty
+    CHECK(copy.data() == nullptr);
+  }
+  CHECK(attnkit::detail::cache_storage(0).data() == nullptr);
 }
 
 TEST_CASE("kv_cache: bad sizes and overflowing appends are rejected", "[kv][cache][validation]") {

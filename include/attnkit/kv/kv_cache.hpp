@@ -3,6 +3,7 @@
 /// An owning, contiguous KV cache: B sequences that grow together, each head's keys one strided run.
 
 #include "attnkit/kv/append_rows.hpp"
+#include "attnkit/kv/cache_storage.hpp"
 #include "attnkit/kv/key_rows.hpp"
 #include "attnkit/kv/strided_kv.hpp"
 #include "attnkit/tensor_view.hpp"
@@ -30,8 +31,8 @@ public:
     detail::check_size(capacity, "capacity", 1, where);
     detail::check_size(qk_dim, "qk_dim", 1, where);
     detail::check_size(v_dim, "v_dim", 1, where);
-    k_.resize(static_cast<std::size_t>(batch * kv_heads * capacity * qk_dim));
-    v_.resize(static_cast<std::size_t>(batch * kv_heads * capacity * v_dim));
+    k_ = detail::cache_storage(static_cast<std::size_t>(batch * kv_heads * capacity * qk_dim));
+    v_ = detail::cache_storage(static_cast<std::size_t>(batch * kv_heads * capacity * v_dim));
   }
 
   std::int64_t batch() const noexcept { return batch_; }
@@ -89,7 +90,7 @@ private:
 
   std::int64_t batch_, kv_heads_, capacity_, qk_dim_, v_dim_;
   std::int64_t size_ = 0;
-  std::vector<float> k_, v_;
+  detail::cache_storage k_, v_;
 };
 
 } // namespace attnkit

@@ -5,6 +5,7 @@
 /// ids, and a page may belong to several sequences (a shared prompt) until the last one releases it.
 
 #include "attnkit/kv/append_rows.hpp"
+#include "attnkit/kv/cache_storage.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -30,8 +31,8 @@ public:
     detail::check_size(v_dim, "v_dim", 1, where);
     if (pages > std::int64_t{1} << 31)
       detail::fail("pages = " + std::to_string(pages) + " does not fit a 32-bit page id", where);
-    k_.resize(static_cast<std::size_t>(pages * page_size * kv_heads * qk_dim));
-    v_.resize(static_cast<std::size_t>(pages * page_size * kv_heads * v_dim));
+    k_ = detail::cache_storage(static_cast<std::size_t>(pages * page_size * kv_heads * qk_dim));
+    v_ = detail::cache_storage(static_cast<std::size_t>(pages * page_size * kv_heads * v_dim));
     references_.assign(static_cast<std::size_t>(pages), 0);
     for (std::int64_t p = pages; p-- > 0;) // handed out lowest id first
       free_.push_back(static_cast<std::int32_t>(p));
@@ -109,7 +110,7 @@ private:
   }
 
   std::int64_t pages_, page_size_, kv_heads_, qk_dim_, v_dim_;
-  std::vector<float> k_, v_;
+  detail::cache_storage k_, v_;
   std::vector<std::int32_t> references_;
   std::vector<std::int32_t> free_;
 };

@@ -5,6 +5,7 @@
 /// generation runs.
 
 #include "attnkit/kv/append_rows.hpp"
+#include "attnkit/kv/cache_storage.hpp"
 #include "attnkit/kv/key_rows.hpp"
 #include "attnkit/tensor_view.hpp"
 
@@ -33,8 +34,8 @@ public:
     detail::check_size(window, "window", 1, where);
     detail::check_size(qk_dim, "qk_dim", 1, where);
     detail::check_size(v_dim, "v_dim", 1, where);
-    k_.resize(static_cast<std::size_t>(batch * kv_heads * slots() * qk_dim));
-    v_.resize(static_cast<std::size_t>(batch * kv_heads * slots() * v_dim));
+    k_ = detail::cache_storage(static_cast<std::size_t>(batch * kv_heads * slots() * qk_dim));
+    v_ = detail::cache_storage(static_cast<std::size_t>(batch * kv_heads * slots() * v_dim));
   }
 
   std::int64_t batch() const noexcept { return batch_; }
@@ -106,7 +107,7 @@ private:
 
   std::int64_t batch_, kv_heads_, sinks_, window_, qk_dim_, v_dim_;
   std::int64_t length_ = 0;
-  std::vector<float> k_, v_;
+  detail::cache_storage k_, v_;
 };
 
 } // namespace attnkit
