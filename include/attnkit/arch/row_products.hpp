@@ -61,6 +61,51 @@ template <class Arch, std::size_t Rows>
 inline constexpr std::int64_t score_keys = static_cast<std::int64_t>(std::max<std::size_t>(width<Arch>, 8) /
                                                                      Rows);
 
+/// Accumulates acc[r * keys + c] += q[r][0, vector_dim) . key c's row for one block of `keys` keys whose
+/// first row is `first`. Whole blocks step one pointer by the stride (W pointers held apart would not fit
+/// the registers); the last, partial block repeats its last key (`last`: its index in the block).
+template <class Arch, std::size_t Rows, bool Whole>
+inline void score_block(float const* const* q, std::int64_t vector_dim, float const* first,
+                        std::int64_t key_stride, std::int64_t last, float_batch<Arch>* acc) noexcept {
+  using batch = float_batch<Arch>;
+  constexpr auto w = static_cast<std::int64_t>(width<Arch>);
+  constexpr std::int64_t keys = score_keys<Arch, Rows>;
+  // Key c's row from key c - 1's; never a pointer past the block's last row.
+  auto const next = [&](float const* key, std::int64_t c) {
+    if constexpr (Whole)
+      return c < keys ? key + key_stride : key;
+    else
+      return c <= last ? key + key_stride : key;
+  };
+  for (std::int64_t d = 0; d < vector_dim; d += w) {
+    float const* key = first + d;
+    if constexpr (Rows == 1) {
+      // One row: each K vector is used once, straight from memory; the query vector stays in a register.
+      batch const qd = in_register<Arch>(batch::load_unaligned(q[0] + d));
+      ATTNKIT_UNROLL
+      for (std::int64_t c = 0; c < keys; ++c) {
+        acc[c] = simd::fma(qd, batch::load_unaligned(key), acc[c]);
+        key = next(key, c + 1);
+      }
+    } else {
+      batch kd[keys];
+      ATTNKIT_UNROLL
+      for (std::int64_t c = 0; c < keys; ++c) { // loaded once, used by every row
+        kd[c] = in_register<Arch>(batch::load_unaligned(key));
+        key = next(key, c + 1);
+      }
+      ATTNKIT_UNROLL
+      for (std::size_t r = 0; r < Rows; ++r) {
+        batch const qd = in_register<Arch>(batch::load_unaligned(q[r] + d));
+        ATTNKIT_UNROLL
+        for (std::int64_t c = 0; c < keys; ++c)
+          acc[static_cast<std::int64_t>(r) * keys + c] =
+              simd::fma(qd, kd[c], acc[static_cast<std::int64_t>(r) * keys + c]);
+      }
+    }
+  }
+}
+
 /// scores[r][j] = q[r] . k_j for Rows (1, 2 or 4) query rows and j in [0, n); key j's row starts at
 /// k + j * key_stride (unit stride inside). Writes n rounded up to score_keys<Arch, Rows> (at most the SIMD
 /// width): the entries past n repeat the last key, for the caller to hide. Prefetches the first `dim`
@@ -75,42 +120,31 @@ inline void rows_scores(float const* const* q, std::int64_t dim, float const* k,
   static_assert(count % w == 0, "the accumulators reduce a whole SIMD width at a time");
   std::int64_t const vector_dim = dim / w * w;
   for (std::int64_t j0 = 0; j0 < n; j0 += keys) {
-    // Past the last key, repeat it: never read past the end.
-    float const* key[keys];
-    ATTNKIT_UNROLL
-    for (std::int64_t c = 0; c < keys; ++c)
-      key[c] = k + std::min(j0 + c, n - 1) * key_stride;
     for (std::int64_t i = j0; i < std::min(j0 + keys, ahead.count); ++i)
       prefetch_row(ahead, i, 0, dim);
     batch acc[count];
     ATTNKIT_UNROLL
     for (std::int64_t a = 0; a < count; ++a)
       acc[a] = batch(0.0f);
-    for (std::int64_t d = 0; d < vector_dim; d += w) {
-      batch kd[keys];
-      ATTNKIT_UNROLL
-      for (std::int64_t c = 0; c < keys; ++c) // loaded once, used by every row (see in_register)
-        kd[c] = in_register<Arch>(batch::load_unaligned(key[c] + d));
-      ATTNKIT_UNROLL
-      for (std::size_t r = 0; r < Rows; ++r) {
-        batch const qd = in_register<Arch>(batch::load_unaligned(q[r] + d));
-        ATTNKIT_UNROLL
-        for (std::int64_t c = 0; c < keys; ++c)
-          acc[static_cast<std::int64_t>(r) * keys + c] =
-              simd::fma(qd, kd[c], acc[static_cast<std::int64_t>(r) * keys + c]);
-      }
-    }
+    float const* const first = k + j0 * key_stride;
+    std::int64_t const last = std::min(keys, n - j0) - 1; // past the last key, repeat it
+    if (last == keys - 1)
+      score_block<Arch, Rows, true>(q, vector_dim, first, key_stride, last, acc);
+    else
+      score_block<Arch, Rows, false>(q, vector_dim, first, key_stride, last, acc);
     alignas(64) float sums[count];
     ATTNKIT_UNROLL
     for (std::int64_t a = 0; a < count; a += w)
       transpose_sums<Arch>(acc + a).store_aligned(sums + a);
-    for (std::size_t r = 0; r < Rows; ++r)
-      for (std::int64_t c = 0; c < keys; ++c) {
+    for (std::int64_t c = 0; c < keys; ++c) {
+      float const* key = first + std::min(c, last) * key_stride;
+      for (std::size_t r = 0; r < Rows; ++r) {
         float s = sums[static_cast<std::int64_t>(r) * keys + c];
         for (std::int64_t d = vector_dim; d < dim; ++d) // the last dim % W elements
-          s += q[r][d] * key[c][d];
+          s += q[r][d] * key[d];
         scores[r][j0 + c] = s;
       }
+    }
   }
   for (std::int64_t i = (n + keys - 1) / keys * keys; i < ahead.count; ++i) // more rows ahead than keys here
     prefetch_row(ahead, i, 0, dim);
