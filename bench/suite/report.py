@@ -9,6 +9,7 @@ ratio compares two rows of the same run.
 """
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -191,7 +192,7 @@ def peers_section(results, rows):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("results", type=Path)
-    ap.add_argument("--out", type=Path, help="default: RESULTS_DIR/report.md")
+    ap.add_argument("--out", type=Path, help="default: RESULTS_DIR/report.md (plots are linked relative to it)")
     ap.add_argument("--command", default="scripts/run_bench.sh", help="the command that produced the results")
     args = ap.parse_args()
 
@@ -211,12 +212,18 @@ def main():
     if context is None:
         sys.exit(f"report.py: no case JSON in {args.results}")
 
-    head = ["# attnkit benchmark report", "", f"Produced by `{args.command}`.", ""]
-    head += machine_lines(context) + [""]
-    warning = isa_warning(context)
-    plots = [f"![{png.stem}]({png.name})" for png in sorted(args.results.glob("*.png"))]
-    text = "\n".join(head + ([warning] if warning else []) + plots + [""] + sections)
     out = args.out or args.results / "report.md"
+    head = ["# attnkit benchmark report", "", f"Produced by `{args.command}`.", ""]
+    head += machine_lines(context)
+    if out.resolve().parent != args.results.resolve():  # a copy elsewhere: say where the raw results are
+        where = Path(os.path.relpath(args.results, out.parent)).as_posix()
+        head.append(f"- the JSON of every case, the peers' and the plots: [{where}/]({where}/)")
+    head.append("")
+    warning = isa_warning(context)
+    # Linked from wherever the report goes (docs/benchmarks.md is a copy beside docs/data/<run>/).
+    plots = [f"![{png.stem}]({Path(os.path.relpath(png, out.parent)).as_posix()})"
+             for png in sorted(args.results.glob("*.png"))]
+    text = "\n".join(head + ([warning] if warning else []) + plots + [""] + sections)
     out.write_text(text)
     print(f"report.py: wrote {out}")
 
