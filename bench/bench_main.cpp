@@ -62,6 +62,7 @@ void probe_machine() {
   auto& peaks = attnkit_bench::measured_peaks();
   for (int t = 1; t <= attnkit_bench::max_probed_threads; ++t) {
     peaks.fp32_fma_gflops[t] = attnkit_bench::probe_fma_peak_gflops<arch>(t);
+    peaks.bf16_dot_gflops[t] = attnkit_bench::probe_bf16_dot_peak_gflops(t);
   }
   peaks.dram_read_gbps = attnkit_bench::probe_dram_read_gbps<arch>();
   peaks.l2_read_gbps = attnkit_bench::probe_l2_read_gbps<arch>();
@@ -70,11 +71,21 @@ void probe_machine() {
     benchmark::AddCustomContext(per_thread_key("fp32_fma_peak_gflops", t), fixed1(peaks.fp32_fma_gflops[t]));
     benchmark::AddCustomContext(per_thread_key("dram_read_gbps", t), fixed1(peaks.dram_read_gbps[t]));
     benchmark::AddCustomContext(per_thread_key("l2_read_gbps", t), fixed1(peaks.l2_read_gbps[t]));
+    if (attnkit_bench::bf16_probe_compiled)
+      benchmark::AddCustomContext(per_thread_key("bf16_dot_peak_gflops", t),
+                                  fixed1(peaks.bf16_dot_gflops[t]));
     std::fprintf(
         stderr,
-        "attnkit_bench: %d thread(s): fp32 FMA peak %.1f GFLOP/s, DRAM read %.1f GB/s, L2 read %.1f GB/s\n",
-        t, peaks.fp32_fma_gflops[t], peaks.dram_read_gbps[t], peaks.l2_read_gbps[t]);
+        "attnkit_bench: %d thread(s): fp32 FMA peak %.1f GFLOP/s, DRAM read %.1f GB/s, L2 read %.1f GB/s%s\n",
+        t, peaks.fp32_fma_gflops[t], peaks.dram_read_gbps[t], peaks.l2_read_gbps[t],
+        attnkit_bench::bf16_probe_compiled ? "" : ", BF16 dot peak not measured (built without AVX512_BF16)");
+    if (attnkit_bench::bf16_probe_compiled)
+      std::fprintf(stderr, "attnkit_bench: %d thread(s): BF16 dot-product peak %.1f GFLOP/s\n", t,
+                   peaks.bf16_dot_gflops[t]);
   }
+  benchmark::AddCustomContext("bf16_dot_peak", attnkit_bench::bf16_probe_compiled
+                                                   ? "measured (VDPBF16PS)"
+                                                   : "not measured: built without AVX512_BF16");
 }
 
 } // namespace

@@ -16,6 +16,10 @@
 #include <new>
 #include <utility>
 
+#if defined(__AVX512BF16__)
+#include <immintrin.h>
+#endif
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -30,6 +34,7 @@ struct machine_peaks {
   std::array<double, max_probed_threads + 1> fp32_fma_gflops{};
   std::array<double, max_probed_threads + 1> dram_read_gbps{};
   std::array<double, max_probed_threads + 1> l2_read_gbps{};
+  std::array<double, max_probed_threads + 1> bf16_dot_gflops{}; // zero unless bf16_probe_compiled
 
   /// FP32 FMA peak in FLOP/s for `threads` threads, or 0 when it was not measured.
   double fma_flops_for(int threads) const noexcept {
@@ -125,17 +130,33 @@ template <class Arch> float sum_range(float const* data, std::size_t first, std:
   return attnkit::simd::reduce_sum<Arch>(total) + tail;
 }
 
-} // namespace detail
+#if defined(__AVX512BF16__)
+/// BF16 dot-product chains: VDPBF16PS adds two bf16 products to each of 16 fp32 lanes (64 FLOP per
+/// instruction); 16 independent chains, as for FP32 on AVX-512.
+inline constexpr std::size_t bf16_chains = 16;
+inline constexpr double bf16_flops_per_iteration = 64.0 * bf16_chains;
 
-/// Best FP32 FMA rate over `repeats` runs of about `seconds_per_repeat` each, in GFLOP/s, on `threads`
-/// threads, each running fma_chains<Arch> independent chains. Many short runs: on a shared machine the
-/// best one is the one no other tenant disturbed.
-template <class Arch>
-double probe_fma_peak_gflops(int threads, int repeats = 20, double seconds_per_repeat = 0.01) {
-  auto const chains = std::make_index_sequence<detail::fma_chains<Arch>>{};
+/// `iterations` rounds of acc[c] += a . b over bf16 pairs. a and b are 1e-4, so each round adds about 2e-8
+/// per lane: nothing overflows. Returns a value that depends on every chain.
+template <std::size_t... C>
+[[gnu::noinline]] float bf16_dot_chain_kernel(std::int64_t iterations, std::index_sequence<C...>) noexcept {
+  __m512 acc[] = {_mm512_set1_ps(0.001f * static_cast<float>(C))...}; // (std::array drops __m512's alignment)
+  __m512bh const a = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-4f), _mm512_set1_ps(1e-4f));
+  for (std::int64_t it = 0; it < iterations; ++it) {
+    ((acc[C] = _mm512_dpbf16_ps(acc[C], a, a)), ...); // one dot product per chain, all independent
+  }
+  return _mm512_reduce_add_ps((acc[C] + ...));
+}
+#endif
+
+/// Best rate of run(iterations) (a kernel doing `flops_per_iteration` per iteration and thread) over
+/// `repeats` runs of about `seconds_per_repeat` each, in GFLOP/s, on `threads` threads. Many short runs: on
+/// a shared machine the best one is the one no other tenant disturbed.
+template <class Kernel>
+double probe_peak_gflops(int threads, Kernel kernel, double flops_per_iteration, int repeats,
+                         double seconds_per_repeat) {
   auto run = [&](std::int64_t iterations) {
-    return detail::timed_parallel(
-        threads, [&](int, int) { return detail::fma_chain_kernel<Arch>(iterations, chains); });
+    return timed_parallel(threads, [&](int, int) { return kernel(iterations); });
   };
   // Warm up (starts the OpenMP thread pool and the clocks), calibrate, then size each repeat to
   // seconds_per_repeat.
@@ -147,10 +168,43 @@ double probe_fma_peak_gflops(int threads, int repeats = 20, double seconds_per_r
   double best = 0.0;
   for (int r = 0; r < repeats; ++r) {
     double const seconds = run(iterations);
-    best = std::max(best, detail::threads_run(threads) * static_cast<double>(iterations) *
-                              detail::fma_flops_per_iteration<Arch> / seconds);
+    best = std::max(best,
+                    threads_run(threads) * static_cast<double>(iterations) * flops_per_iteration / seconds);
   }
   return best / 1e9;
+}
+
+} // namespace detail
+
+/// Best FP32 FMA rate in GFLOP/s on `threads` threads, each running fma_chains<Arch> independent chains.
+template <class Arch>
+double probe_fma_peak_gflops(int threads, int repeats = 20, double seconds_per_repeat = 0.01) {
+  auto const chains = std::make_index_sequence<detail::fma_chains<Arch>>{};
+  return detail::probe_peak_gflops(
+      threads, [&](std::int64_t iterations) { return detail::fma_chain_kernel<Arch>(iterations, chains); },
+      detail::fma_flops_per_iteration<Arch>, repeats, seconds_per_repeat);
+}
+
+/// Whether this binary can measure the BF16 dot-product peak: it was compiled with AVX512_BF16 (a native
+/// build on a CPU that has it, Zen 4 and later, Cooper Lake and Sapphire Rapids).
+inline constexpr bool bf16_probe_compiled =
+#if defined(__AVX512BF16__)
+    true;
+#else
+    false;
+#endif
+
+/// Best BF16 dot-product rate (VDPBF16PS) in GFLOP/s on `threads` threads; 0 when not bf16_probe_compiled.
+inline double probe_bf16_dot_peak_gflops(int threads, int repeats = 20, double seconds_per_repeat = 0.01) {
+#if defined(__AVX512BF16__)
+  auto const chains = std::make_index_sequence<detail::bf16_chains>{};
+  return detail::probe_peak_gflops(
+      threads, [&](std::int64_t iterations) { return detail::bf16_dot_chain_kernel(iterations, chains); },
+      detail::bf16_flops_per_iteration, repeats, seconds_per_repeat);
+#else
+  (void)threads, (void)repeats, (void)seconds_per_repeat;
+  return 0.0;
+#endif
 }
 
 /// DRAM read bandwidth in GB/s (1e9 bytes/s) for each thread count 1..max_probed_threads: the best of many

@@ -80,10 +80,15 @@ def machine_lines(context):
     for t in ("1t", "2t"):
         peak, dram = context.get(f"fp32_fma_peak_gflops_{t}"), context.get(f"dram_read_gbps_{t}")
         l2 = context.get(f"l2_read_gbps_{t}")
+        bf16 = context.get(f"bf16_dot_peak_gflops_{t}")
         if peak:
             lines.append(f"- probed at the start of the first case's run, {t[0]} thread(s): FP32 FMA peak {peak} "
-                         f"GFLOP/s, DRAM read {dram} GB/s" + (f", L2 read {l2} GB/s" if l2 else "") +
+                         f"GFLOP/s" + (f", BF16 dot-product peak {bf16} GFLOP/s" if bf16 else "") +
+                         f", DRAM read {dram} GB/s" + (f", L2 read {l2} GB/s" if l2 else "") +
                          " (each row's percentage uses its own run's probe)")
+    if "bf16_dot_peak" in context and not context.get("bf16_dot_peak_gflops_1t"):
+        lines.append(f"- BF16 dot-product peak: {context['bf16_dot_peak']} (no AVX512_BF16 on this CPU or in "
+                     "this build)")
     return lines
 
 
