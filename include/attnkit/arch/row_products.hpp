@@ -107,8 +107,9 @@ inline void score_block(float const* const* q, std::int64_t vector_dim, float co
 }
 
 /// scores[r][j] = q[r] . k_j for Rows (1, 2 or 4) query rows and j in [0, n); key j's row starts at
-/// k + j * key_stride (unit stride inside). Writes n rounded up to score_keys<Arch, Rows> (at most the SIMD
-/// width): the entries past n repeat the last key, for the caller to hide. Prefetches the first `dim`
+/// k + j * key_stride (unit stride inside). Writes n rounded up to score_keys<Arch, Rows> (at most
+/// score_keys<Arch, 1>, which is 8 where a register holds 4 floats): the entries past n repeat the last key,
+/// for the caller to hide. Prefetches the first `dim`
 /// floats of each row of `ahead`, about one row per key.
 template <class Arch, std::size_t Rows>
 inline void rows_scores(float const* const* q, std::int64_t dim, float const* k, std::int64_t key_stride,

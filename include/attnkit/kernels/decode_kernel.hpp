@@ -36,9 +36,9 @@ template <class Arch, class Normaliser, class Mask, class... Modifiers> struct d
   /// Keys scored and weighed together: K and V rows of one chunk stay in L1/L2 while every query head
   /// of the group uses them.
   static constexpr std::int64_t chunk_keys = 64;
-  /// Row length of the score buffer: a run's scores are written a whole SIMD width at a time, so the last
-  /// run of a chunk may write up to W - 1 entries past the chunk.
-  static constexpr std::int64_t score_stride = chunk_keys + static_cast<std::int64_t>(simd::width<Arch>);
+  /// Row length of the score buffer: a run's scores are written a block of keys at a time, so the last run
+  /// of a chunk may write up to a block (score_keys<Arch, 1>, the largest) past the chunk.
+  static constexpr std::int64_t score_stride = chunk_keys + simd::score_keys<Arch, 1>;
 
   /// Whether a call goes to this kernel: few queries, and K/V rows contiguous (read in place as vectors).
   static bool applies(attention_problem const& p) noexcept {
