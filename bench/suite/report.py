@@ -209,7 +209,8 @@ def main():
         data = json.loads(path.read_text())
         context = context or data.get("context", {})
         sections += case_section(case, data)
-        all_rows.update(median_rows(data))
+        for name, row in median_rows(data).items():  # a comparator rerun by a later case: the first is shown
+            all_rows.setdefault(name, row)
     sections += peers_section(args.results, all_rows)
     fidelity = args.results / "fidelity.json"
     if fidelity.exists():
