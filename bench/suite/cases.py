@@ -17,7 +17,9 @@ class Case:
     paper_figure: str  # what the paper reports, to set beside our figures
     quick: str  # Google Benchmark filter of the default run (a few minutes in all)
     full: str  # filter of --full (about an hour in all)
-    comparator: tuple = ()  # (pattern, replacement) from a row's name to its comparator's
+    # (pattern, replacement) from a row's name to its comparator's, or several such pairs: the first that
+    # names a row of the run is used.
+    comparator: tuple = ()
     per_token: bool = False  # report time per token (time / N) for rows without such a counter
     notes: list = field(default_factory=list)
 
@@ -111,7 +113,9 @@ CASES = [
         quick=r"BM_Decode/Sk:(16384|65536)/.*threads:2|BM_DecodePaged/Sk:16384/.*threads:2|"
               r"BM_DecodeStreaming/generated:(4096|65536)/.*threads:2",
         full=r"BM_Decode",
-        comparator=(r"^BM_DecodePaged/(.*)$", r"BM_Decode/\1"),
+        comparator=((r"^BM_DecodePaged/(.*)$", r"BM_Decode/\1"),
+                    # GQA and MQA against MHA (Hkv = Hq) at the same length.
+                    (r"^BM_Decode/Sk:(\d+)/Hq:(\d+)/Hkv:\d+/(.*)$", r"BM_Decode/Sk:\1/Hq:\2/Hkv:\2/\3")),
     ),
 ]
 

@@ -100,6 +100,22 @@ def isa_warning(context):
     return ""
 
 
+def comparator_pairs(case):
+    """A case's (pattern, replacement) pairs: its comparator is one pair or a tuple of them."""
+    if not case.comparator:
+        return ()
+    return (case.comparator,) if isinstance(case.comparator[0], str) else case.comparator
+
+
+def comparator_label(name, other):
+    """The comparator's family, or, within one family, the parts of its name that differ (e.g. Hkv:32)."""
+    family, other_family = name.split("/")[0], other.split("/")[0]
+    if family != other_family:
+        return other_family
+    mine = set(name.split("/"))
+    return other_family + " " + "/".join(part for part in other.split("/")[1:] if part not in mine)
+
+
 def case_section(case, data):
     rows = median_rows(data)
     out = [f"## {case.title}", "", f"Beside: {case.paper}: {case.paper_figure}.", ""]
@@ -109,10 +125,11 @@ def case_section(case, data):
     for name, row in sorted(rows.items(), key=lambda item: natural_key(item[0])):
         rate, share = speed(row)
         ratio = ""
-        if case.comparator:
-            other = re.sub(case.comparator[0], case.comparator[1], name)
+        for pattern, replacement in comparator_pairs(case):
+            other = re.sub(pattern, replacement, name)
             if other != name and other in rows:
-                ratio = f"{seconds(row) / seconds(rows[other]):.2f} ({other.split('/')[0]})"
+                ratio = f"{seconds(row) / seconds(rows[other]):.2f} ({comparator_label(name, other)})"
+                break
         out.append(f"| `{name}` | {fmt_time(seconds(row))} | {rate} | {share} | {extra(name, row, case.per_token)} | {ratio} |")
     out.append("")
     return out
