@@ -6,8 +6,8 @@
 #include <cstdint>
 
 // Exported so the compiler keeps the instantiation; the arch is the widest the -march allows.
-void decode_scores_under_test(float const* const* q, std::int64_t dim, float const* k, std::int64_t key_stride,
-                              std::int64_t n, float* const* scores) {
+void decode_scores_under_test(float const* const* q, std::int64_t dim, float const* k,
+                              std::int64_t key_stride, std::int64_t n, float* const* scores) {
   using arch = xsimd::default_arch;
   attnkit::simd::rows_scores<arch, attnkit::simd::score_rows<arch>>(q, dim, k, key_stride, n, scores);
 }
