@@ -110,7 +110,7 @@ CASES = [
               "PagedAttention (Kwon et al., 2023); StreamingLLM (Xiao et al., 2024)",
         paper_figure="sharing K/V over h heads divides the bytes per step by h; vLLM's paged kernel is "
                      "20-26 % slower than a contiguous one (GPU); StreamingLLM's time per token stays flat",
-        quick=r"BM_Decode/Sk:(16384|65536)/.*threads:2|BM_DecodePaged/Sk:16384/.*threads:2|"
+        quick=r"BM_Decode/Sk:(16384|65536)/.*threads:2|BM_DecodePaged/Sk:(16384|65536)/.*threads:2|"
               r"BM_DecodeStreaming/generated:(4096|65536)/.*threads:2",
         full=r"BM_Decode",
         comparator=((r"^BM_DecodePaged/(.*)$", r"BM_Decode/\1"),
