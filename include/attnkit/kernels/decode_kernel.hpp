@@ -297,7 +297,7 @@ private:
     for (std::int64_t k = 0; k < chunk.stored_runs; ++k) {
       key_rows const& run = chunk.run(k);
       std::int64_t const offset = run.begin - chunk.keys.begin;
-      simd::rows_ahead const ahead = values_ahead(next, k);
+      simd::rows_ahead const ahead = run_ahead(next, k, true);
       if (partial_rows && !values_finite(run.v, run.v_stride, run.size(), v_dim)) {
         // 0 * NaN is NaN: a hidden key with a non-finite value must be skipped, not weighted by 0.
         for (std::int64_t a = 0; a < active; ++a)
@@ -315,20 +315,14 @@ private:
     }
   }
 
-  /// Stored run k of the next chunk, whose K rows the scores of this chunk's run k prefetch.
-  static simd::rows_ahead keys_ahead(chunk_plan const* next, std::int64_t k) noexcept {
+  /// The K (or V) rows of the next chunk's stored run k, which the scores (or O += P V) of this chunk's run k
+  /// prefetch; none when there is no such run.
+  static simd::rows_ahead run_ahead(chunk_plan const* next, std::int64_t k, bool values) noexcept {
     if (next == nullptr || k >= next->stored_runs)
       return {};
     key_rows const& run = next->run(k);
-    return {run.k, run.k_stride, run.size()};
-  }
-
-  /// Stored run k of the next chunk, whose V rows the O += P V of this chunk's run k prefetches.
-  static simd::rows_ahead values_ahead(chunk_plan const* next, std::int64_t k) noexcept {
-    if (next == nullptr || k >= next->stored_runs)
-      return {};
-    key_rows const& run = next->run(k);
-    return {run.v, run.v_stride, run.size()};
+    return values ? simd::rows_ahead{run.v, run.v_stride, run.size()}
+                  : simd::rows_ahead{run.k, run.k_stride, run.size()};
   }
 
   /// The scores of rows active[0, count) against the chunk's stored runs, at their offsets from the
@@ -363,7 +357,7 @@ private:
       float* at[Rows];
       for (std::size_t r = 0; r < Rows; ++r)
         at[r] = rows[r] + (run.begin - chunk.keys.begin);
-      simd::rows_scores<Arch, Rows>(q, dim, run.k, run.k_stride, run.size(), at, keys_ahead(next, k));
+      simd::rows_scores<Arch, Rows>(q, dim, run.k, run.k_stride, run.size(), at, run_ahead(next, k, false));
     }
   }
 
