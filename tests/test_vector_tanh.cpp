@@ -43,6 +43,31 @@ TEST_CASE("vector tanh: absolute error below 3e-7, exact limits, NaN stays NaN",
   });
 }
 
+TEST_CASE("vector scaled tanh: outer * tanh(inner * x) within 3e-7 * |outer|, limits +-outer", "[tanh]") {
+  float const inf = std::numeric_limits<float>::infinity();
+  for (float const cap : {0.25f, 1.0f, 30.0f, 50.0f}) {
+    std::vector<float> x;
+    for (double t = -8.0 * cap; t <= 8.0 * cap; t += 0.00731 * cap)
+      x.push_back(static_cast<float>(t));
+    x.insert(x.end(), {0.0f, inf, -inf});
+    attnkit::test::for_each_arch([&](auto arch) {
+      using Arch = decltype(arch);
+      using batch = attnkit::simd::float_batch<Arch>;
+      std::vector<float> y = x;
+      attnkit::simd::map_row<Arch>(y.data(), static_cast<std::int64_t>(y.size()), [&](batch v, std::int64_t) {
+        return attnkit::simd::scaled_tanh<Arch>(v, 1.0f / cap, cap);
+      });
+      double worst = 0.0;
+      for (std::size_t i = 0; i + 2 < x.size(); ++i)
+        worst = std::max(worst, std::fabs(y[i] - cap * std::tanh(static_cast<double>(x[i]) / cap)));
+      INFO("cap " << cap << ", worst absolute error " << worst);
+      CHECK(worst < 3e-7 * cap);
+      CHECK(y[y.size() - 2] == cap);
+      CHECK(y.back() == -cap);
+    });
+  }
+}
+
 TEST_CASE("map_row: every length writes exactly [0, n)", "[tanh]") {
   attnkit::test::for_each_arch([&](auto arch) {
     using Arch = decltype(arch);

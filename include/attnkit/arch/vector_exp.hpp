@@ -21,22 +21,24 @@ template <class Arch> inline float_batch<Arch> exp_in_range(float_batch<Arch> co
   batch const ln2_hi(0.693145751953125f);
   batch const ln2_lo(1.42860682030941723e-6f);
 
-  batch const n = xsimd::nearbyint(x * log2e);
+  // n = round(x log2e) by the float adder: adding 1.5 * 2^23 leaves n + 127 in the low mantissa bits, which
+  // shift straight into the exponent field of 2^n (no round or convert instruction).
+  batch const shifter(12583039.0f); // 1.5 * 2^23 + 127
+  batch const biased = simd::fma(x, log2e, shifter);
+  batch const n = biased - shifter;
   batch r = simd::fnma(n, ln2_hi, x);
   r = simd::fnma(n, ln2_lo, r);
 
-  // Taylor series of e^r to degree 6 on |r| <= ln2 / 2: truncation error r^7 / 7! < 1.3e-7.
-  batch p(1.0f / 720.0f);
-  p = simd::fma(p, r, batch(1.0f / 120.0f));
-  p = simd::fma(p, r, batch(1.0f / 24.0f));
-  p = simd::fma(p, r, batch(1.0f / 6.0f));
-  p = simd::fma(p, r, batch(0.5f));
-  p = simd::fma(p, r, batch(1.0f));
-  p = simd::fma(p, r, batch(1.0f));
+  // Degree-5 minimax polynomial of e^r on |r| <= ln2 / 2: relative error 7.5e-8 (1.9e-7 evaluated in float).
+  batch p(0.008297654800117016f);
+  p = simd::fma(p, r, batch(0.04191538318991661f));
+  p = simd::fma(p, r, batch(0.16667574644088745f));
+  p = simd::fma(p, r, batch(0.49998894333839417f));
+  p = simd::fma(p, r, batch(0.9999997019767761f));
+  p = simd::fma(p, r, batch(1.0000001192092896f));
 
   // 2^n built directly in the exponent field; n is in [-126, 128] here: a normal float, or +inf at 128.
-  int_batch const biased = xsimd::to_int(n) + int_batch(127);
-  batch const two_to_n = xsimd::bitwise_cast<batch>(biased << 23);
+  batch const two_to_n = xsimd::bitwise_cast<batch>(xsimd::bitwise_cast<int_batch>(biased) << 23);
   return p * two_to_n;
 }
 

@@ -29,10 +29,11 @@ public:
   template <class Arch>
   void modify_row(query_block const&, std::int64_t, std::int64_t, float* scores,
                   std::int64_t n) const noexcept {
-    using batch = simd::float_batch<Arch>;
-    batch const cap(cap_), inverse(1.0f / cap_);
+    // By value: a capture of cap_ through `this` would be reloaded after every store to scores (may alias).
     simd::map_row<Arch>(scores, n,
-                        [&](batch s, std::int64_t) { return cap * simd::tanh<Arch>(s * inverse); });
+                        [inverse = 1.0f / cap_, cap = cap_](simd::float_batch<Arch> s, std::int64_t) {
+                          return simd::scaled_tanh<Arch>(s, inverse, cap);
+                        });
   }
 
 private:
