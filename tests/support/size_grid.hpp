@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace attnkit::test {
@@ -16,11 +17,28 @@ namespace attnkit::test {
 constexpr std::array<std::int64_t, 6> odd_sizes{1, 7, 63, 64, 65, 257};
 constexpr std::array<std::int64_t, 4> grid_dims{16, 64, 80, 128};
 
-/// Calls check(Sq, Sk, options, shape) for every (Sq, Sk) of odd_sizes and both alignments, with GQA,
-/// two batch entries and head dims cycling through grid_dims.
+#ifdef ATTNKIT_TEST_EMULATED
+inline constexpr bool emulated = true;
+#else
+inline constexpr bool emulated = false;
+#endif
+
+/// Whether the grid runs (odd_sizes[i], odd_sizes[j]). Under an emulator (the aarch64 stage's qemu, 20-50x
+/// slower than the host) a third of the pairs, chosen so that every size still comes twice as Sq and twice
+/// as Sk, and (1, 1) and (64, 64) stay: what differs between ISAs is the code for register tails, which
+/// every size still reaches. The x86-64 stages run every pair.
+constexpr bool grid_pair_runs(std::size_t i, std::size_t j) {
+  return !emulated || (i + j) % 3 == 0;
+}
+
+/// Calls check(Sq, Sk, options, shape) for every (Sq, Sk) of odd_sizes (see grid_pair_runs) and both
+/// alignments, with GQA, two batch entries and head dims cycling through grid_dims.
 template <class Check> void for_each_grid_case(Check const& check) {
-  for (std::int64_t q_len : odd_sizes)
-    for (std::int64_t key_len : odd_sizes)
+  for (std::size_t i = 0; i < odd_sizes.size(); ++i)
+    for (std::size_t j = 0; j < odd_sizes.size(); ++j) {
+      if (!grid_pair_runs(i, j))
+        continue;
+      std::int64_t const q_len = odd_sizes[i], key_len = odd_sizes[j];
       for (alignment align : {alignment::bottom_right, alignment::top_left}) {
         auto const pick = static_cast<std::size_t>(q_len * 7 + key_len);
         case_shape const s{.batch = 2,
@@ -34,6 +52,7 @@ template <class Check> void for_each_grid_case(Check const& check) {
                    << (align == alignment::top_left ? " top-left" : " bottom-right"));
         check(q_len, key_len, attnkit::attention_options{.align = align}, s);
       }
+    }
 }
 
 /// Runs `make(Sq, Sk, options)`'s attention on every (Sq, Sk) of odd_sizes, both alignments, every arch.
