@@ -6,7 +6,9 @@
 // lambda^(i - j), as in RetNet and Lightning Attention.
 //
 // This program runs one causal call over 96 tokens, then the same tokens again as a prompt of 64 tokens
-// (prefill returns the state) continued token by token (step), and checks that both give the same outputs.
+// (prefill returns the state) continued token by token, and checks that both give the same outputs. A decode
+// loop calls the functor with the state, as a softmax decoder calls it with its KV cache: one token runs the
+// recurrence (step, O(D Dv) per head), several run the chunked kernel (prefill).
 #include <attnkit/attnkit.hpp>
 
 #include <cmath>
@@ -41,8 +43,8 @@ int main() {
   std::vector<float> pieces(q.size());
   attnkit::linear_state state = attnkit::prefill(attn, view(q, 0, prompt), view(k, 0, prompt),
                                                  view(v, 0, prompt), view(pieces, 0, prompt));
-  for (int t = prompt; t < seq; ++t)
-    attnkit::step(attn, state, view(q, t, 1), view(k, t, 1), view(v, t, 1), view(pieces, t, 1));
+  for (int t = prompt; t < seq; ++t) // the decode loop: attnkit::step for each token
+    attn(view(q, t, 1), view(k, t, 1), view(v, t, 1), view(pieces, t, 1), state);
 
   // Both are fp32 sums of the same terms in different orders: they agree to rounding (outputs are weighted
   // means of values of order 1).

@@ -218,6 +218,36 @@ TEST_CASE("linear: prefill in pieces then steps gives one causal call's outputs"
       {}, attnkit::linear<attnkit::identity_map>({.normalise = false, .decay = some_decays(4)})));
 }
 
+TEST_CASE("linear: the functor continues a state, by step for one token and prefill for several",
+          "[linear][recurrent]") {
+  attnkit::test::random_case c(
+      {.batch = 2, .q_heads = 4, .kv_heads = 2, .q_len = 90, .key_len = 90, .dim = 24, .v_dim = 40}, 236);
+  causal_linear<> const attn({}, attnkit::linear<>({.decay = some_decays(4), .chunk = 16}));
+  std::int64_t position = 0;
+  tensor const expected = prefill_then_step<xsimd::default_arch>(attn, c, {37, 20}, position);
+
+  tensor o(c.s.batch, c.s.q_heads, c.s.q_len, c.s.v_dim);
+  attnkit::linear_state state(c.s.batch, c.s.q_heads, c.s.dim, c.s.v_dim);
+  auto call = [&](std::int64_t from, std::int64_t n) {
+    attn(tokens(c.q.cview(), from, n), tokens(c.k.cview(), from, n), tokens(c.v.cview(), from, n),
+         tokens(o.view(), from, n), state);
+  };
+  call(0, 37);
+  call(37, 20);
+  for (std::int64_t t = 57; t < 90; ++t)
+    call(t, 1);
+  CHECK(state.position() == 90);
+  // The same code as prefill and step, so the same bits; and within tolerance of the fp64 reference.
+  CHECK(std::memcmp(o.data.data(), expected.data.data(), o.data.size() * sizeof(float)) == 0);
+  auto const ref = attnkit::reference::linear_attention(attn, c.q.cview(), c.k.cview(), c.v.cview());
+  attnkit::test::check_linear(ref, true, c.v.cview(), o.cview());
+
+  CHECK_THROWS_WITH(attn(tokens(c.q.cview(), 0, 1), tokens(c.k.cview(), 0, 2), tokens(c.v.cview(), 0, 2),
+                         tokens(o.view(), 0, 1), state),
+                    Contains("appends Sq = Sk tokens"));
+  CHECK(state.position() == 90);
+}
+
 TEST_CASE("linear: prefill's state is the sum of decayed phi(k)^T v", "[linear][recurrent]") {
   attnkit::test::random_case c({.q_heads = 2, .q_len = 90, .key_len = 90, .dim = 8, .v_dim = 5}, 235);
   causal_linear<> const attn({}, attnkit::linear<>({.decay = {0.9f, 1.0f}, .chunk = 32}));

@@ -8,7 +8,9 @@
 #include "attnkit/kv/kv_source.hpp"
 #include "attnkit/kv/strided_kv.hpp"
 #include "attnkit/options.hpp"
+#include "attnkit/policies/causal.hpp"
 #include "attnkit/policies/concepts.hpp"
+#include "attnkit/policies/kernel_family.hpp"
 #include "attnkit/policies/no_mask.hpp"
 #include "attnkit/policies/softmax.hpp"
 #include "attnkit/tensor_view.hpp"
@@ -17,10 +19,13 @@
 #include "attnkit/arch/simd_compat.hpp"
 
 #include <cmath>
+#include <concepts>
 #include <tuple>
 #include <utility>
 
 namespace attnkit {
+
+class linear_state; // linear_state.hpp
 
 /// Attention composed from a normaliser (softmax, ...), a mask (no_mask, causal, ...) and score
 /// modifiers applied in the order listed. Policies are types; their parameters are the objects passed
@@ -73,6 +78,25 @@ public:
                   tensor_view<float> o, tensor_view<float, 3> lse, run_options run = {}) const {
     check_lse_wanted(lse);
     run_on<xsimd::default_arch>(q, k, v, o, lse, run);
+  }
+
+  /// Linear attention as a recurrence (attention<linear<...>, causal> only): appends the Sq = Sk new tokens
+  /// q, k, v to `state` and writes their outputs to o. One token runs `step` (O(D Dv) per head: the decode
+  /// path), several run `prefill` (the chunked kernel), as the other normalisers' calls pick the decode
+  /// kernel for small Sq. `step` and `prefill` are in linear_state.hpp.
+  template <std::same_as<linear_state> State>
+  void operator()(tensor_view<float const> q, tensor_view<float const> k, tensor_view<float const> v,
+                  tensor_view<float> o, State& state, run_options run = {}) const {
+    constexpr bool recurrent = std::same_as<typename Normaliser::kernel_family, linear_family> &&
+                               std::same_as<Mask, causal> && sizeof...(Modifiers) == 0;
+    static_assert(recurrent,
+                  "attnkit::attention: a linear_state continues only attention<linear<...>, causal>");
+    if constexpr (recurrent) { // no second error after the sentence above
+      if (q.extent(2) == 1)
+        step(*this, state, q, k, v, o, run);
+      else
+        prefill(*this, state, q, k, v, o, run);
+    }
   }
 
   /// o = attention(q, K/V of `kv`): a cache (kv_cache, paged_kv, streaming_kv_cache) or any kv_source.
