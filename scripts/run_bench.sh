@@ -92,17 +92,21 @@ if ((peers)); then
   fi
   mkdir -p "$out/peers"
   sdpa_filter='N:(1024|4096)/D:(64|128)/' flex_filter='flex_causal/N:(1024|4096)/|flex_(alibi|softcap)/N:4096/D:64/|flex_window'
-  [[ $mode == full ]] && sdpa_filter='.' flex_filter='.'
-  printf '\n[peers] PyTorch SDPA and flex_attention, 2 threads (flex compiles each case first)\n'
-  "$peers_python" bench/peers/torch_sdpa.py --threads 2 --filter "$sdpa_filter" --out "$out/peers/torch_sdpa.json" ||
-    echo "run_bench.sh: torch_sdpa.py failed; the report goes on without it"
-  "$peers_python" bench/peers/torch_flex.py --threads 2 --filter "$flex_filter" --out "$out/peers/torch_flex.json" ||
-    echo "run_bench.sh: torch_flex.py failed; the report goes on without it"
+  # --full: every shape, on 1 and 2 threads (the quick run: 2 threads, the shapes the quick cases have).
+  peer_threads=2
+  [[ $mode == full ]] && sdpa_filter='.' flex_filter='.' peer_threads=1,2
+  printf '\n[peers] PyTorch SDPA and flex_attention, %s thread(s) (flex compiles each case first)\n' "$peer_threads"
+  "$peers_python" bench/peers/torch_sdpa.py --threads "$peer_threads" --filter "$sdpa_filter" \
+    --out "$out/peers/torch_sdpa.json" || echo "run_bench.sh: torch_sdpa.py failed; the report goes on without it"
+  # flex writes its JSON after every case, so a case the OOM killer stops leaves the earlier ones.
+  "$peers_python" bench/peers/torch_flex.py --threads "$peer_threads" --filter "$flex_filter" \
+    --out "$out/peers/torch_flex.json" || echo "run_bench.sh: torch_flex.py failed; the report goes on without it"
   ggml_filter='^ggml_fa(_f16kv)?/N:(1024|4096)/D:(64|128)/|^ggml_decode(_f16kv)?/Sk:(16384|65536)/'
   [[ $mode == full ]] && ggml_filter='.'
-  printf '\n[peers] llama.cpp ggml_flash_attn_ext, fp32 and f16 K/V, 2 threads (ggml built once from PyPI source)\n'
+  printf '\n[peers] llama.cpp ggml_flash_attn_ext, fp32 and f16 K/V, %s thread(s) (ggml built once from PyPI source)\n' \
+    "$peer_threads"
   if ggml_peer=$(bench/peers/build_ggml.sh "$peers_python" | tail -n 1); then
-    "$ggml_peer" --threads 2 --filter "$ggml_filter" --out "$out/peers/ggml.json" ||
+    "$ggml_peer" --threads "$peer_threads" --filter "$ggml_filter" --out "$out/peers/ggml.json" ||
       echo "run_bench.sh: the ggml peer failed; the report goes on without it"
   else
     echo "run_bench.sh: the ggml peer did not build (logs in build/peers-ggml/); the report goes on without it"

@@ -126,9 +126,11 @@ def time_case(torch, sdpa, n: int, d: int, causal: bool, args) -> tuple[float, i
 
 
 def write_json(path: str, doc: dict) -> None:
-    """Writes a peer's results ({"context", "benchmarks"}, Google Benchmark's shape) to `path`."""
-    with open(path, "w") as f:
+    """Writes a peer's results ({"context", "benchmarks"}, Google Benchmark's shape) to `path`, whole or not
+    at all (a copy renamed over it), so that a run killed mid-write leaves the previous file."""
+    with open(path + ".tmp", "w") as f:
         json.dump(doc, f, indent=2)
+    os.replace(path + ".tmp", path)
     print(f"wrote {len(doc['benchmarks'])} cases to {path}")
 
 
