@@ -98,7 +98,6 @@ if ((peers)); then
   printf '\n[peers] PyTorch SDPA and flex_attention, %s thread(s) (flex compiles each case first)\n' "$peer_threads"
   "$peers_python" bench/peers/torch_sdpa.py --threads "$peer_threads" --filter "$sdpa_filter" \
     --out "$out/peers/torch_sdpa.json" || echo "run_bench.sh: torch_sdpa.py failed; the report goes on without it"
-  # flex writes its JSON after every case, so a case the OOM killer stops leaves the earlier ones.
   "$peers_python" bench/peers/torch_flex.py --threads "$peer_threads" --filter "$flex_filter" \
     --out "$out/peers/torch_flex.json" || echo "run_bench.sh: torch_flex.py failed; the report goes on without it"
   ggml_filter='^ggml_fa(_f16kv)?/N:(1024|4096)/D:(64|128)/|^ggml_decode(_f16kv)?/Sk:(16384|65536)/'

@@ -118,13 +118,17 @@ def main(argv: list[str]) -> int:
         if pattern and not pattern.search(name):
             continue
         torch.set_num_threads(int(name.rsplit(":", 1)[1]))
+        # A fresh compile per case: torch.compile counts every case's recompile of flex_attention against one
+        # limit (8) and past it runs flex_attention eagerly, unfused: 10-30x slower, and at N = 16384 it
+        # outgrew 24 GiB.
+        torch._dynamo.reset()
         q, k, v = (torch.randn(BATCH, HEADS, n, d, generator=gen) for _ in range(3))
         with torch.inference_mode():
             sec, reps = time_call(build(torch, kind, n), q, k, v, args)
         results.append({"name": name, "ms": round(sec * 1e3, 4), "gflops": round(flops / sec / 1e9, 2)})
         print(f"{name:<46} {sec * 1e3:>10.3f} {flops / sec / 1e9:>9.1f} {reps:>5}")
         sys.stdout.flush()
-        if args.out:  # after every case: flex_window at N = 16384 outgrew 24 GiB and was killed on Zen 3
+        if args.out:  # after every case, so that a case killed for its memory leaves the earlier ones
             doc = {"context": {"torch_version": torch.__version__, "python": platform.python_version(),
                                "batch": BATCH, "heads": HEADS, "dtype": "float32",
                                "timing": f"median of >= {args.min_reps} calls totalling ~{args.min_time} s "
