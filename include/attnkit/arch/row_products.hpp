@@ -108,12 +108,14 @@ inline void score_block(float const* const* q, std::int64_t vector_dim, float co
 }
 
 /// Scores over the first dim / W * W elements of one block of score_keys<Arch, Rows> keys whose first row is
-/// `first`, stored at scores[r][j0 + c] (past `last`, the block repeats its last key). The sums leave the registers as whole vectors and each
-/// row's run of `keys` scores is copied out in one piece: storing them one float at a time made the scores
-/// 1.5-2x slower on Zen 3 (D = 64: 41 -> 19 TSC cycles per key for 4 rows).
+/// `first`, stored at scores[r][j0 + c] (past `last`, the block repeats its last key). The sums leave the
+/// registers as whole vectors and each row's run of `keys` scores is copied out in one piece: storing them
+/// one float at a time made the scores 1.5-2x slower on Zen 3 (D = 64: 41 -> 19 TSC cycles per key for 4
+/// rows).
 template <class Arch, std::size_t Rows, bool Whole>
-inline void score_and_store(float const* const* q, std::int64_t vector_dim, float const* first, std::int64_t key_stride,
-                            std::int64_t last, float* const* scores, std::int64_t j0) noexcept {
+inline void score_and_store(float const* const* q, std::int64_t vector_dim, float const* first,
+                            std::int64_t key_stride, std::int64_t last, float* const* scores,
+                            std::int64_t j0) noexcept {
   using batch = float_batch<Arch>;
   constexpr auto w = static_cast<std::int64_t>(width<Arch>);
   constexpr std::int64_t keys = score_keys<Arch, Rows>, count = static_cast<std::int64_t>(Rows) * keys;
@@ -151,8 +153,8 @@ inline void rows_scores(float const* const* q, std::int64_t dim, float const* k,
   if (whole < n) {
     for (std::int64_t i = whole; i < std::min(whole + keys, ahead.count); ++i)
       prefetch_row(ahead, i, 0, dim);
-    score_and_store<Arch, Rows, false>(q, vector_dim, k + whole * key_stride, key_stride, n - whole - 1, scores,
-                                       whole);
+    score_and_store<Arch, Rows, false>(q, vector_dim, k + whole * key_stride, key_stride, n - whole - 1,
+                                       scores, whole);
   }
   for (std::int64_t i = (n + keys - 1) / keys * keys; i < ahead.count; ++i) // more rows ahead than keys here
     prefetch_row(ahead, i, 0, dim);
