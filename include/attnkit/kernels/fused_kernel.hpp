@@ -112,11 +112,13 @@ private:
   /// micro-kernel panel (K^T columns are vector lanes), so `lead` columns before the run's first key are
   /// computed and then hidden; the output product starts exactly at the run (V rows need no alignment).
   struct tile_span {
-    float const* k;        // K^T columns from the panel-aligned start: [D][cols] leading dimension
-    float const* v;        // V rows from the run's first key: [count][v_cols]
-    std::int64_t lead = 0; // hidden columns before first_key
-    key_range keys;        // the keys of the run in this tile, [first, first + count)
-    bool v_finite = true;  // the packed tile's values hold no NaN or Inf
+    float const* k;                // K^T panels from the panel-aligned start: [D][nr] each
+    float const* v;                // V panels from the run's first key: [count][nr] each
+    std::int64_t k_panel_stride{}; // floats from one K^T panel to the next
+    std::int64_t v_panel_stride{}; // floats from one V panel to the next
+    std::int64_t lead = 0;         // hidden columns before first_key
+    key_range keys;                // the keys of the run in this tile, [first, first + count)
+    bool v_finite = true;          // the packed tile's values hold no NaN or Inf
   };
 
   static void run_block(attention_problem const& p, tile_shape const& tiles, packed_kv<Arch> const& kv,
@@ -170,8 +172,10 @@ private:
           tile_kind const kind = mask.classify(block, keys);
           if (kind == tile_kind::empty)
             continue;
-          tile_span const span{.k = kv.k_tile(kv_head, tile) + (panel_first - tile_first),
-                               .v = kv.v_tile(kv_head, tile) + (keys.begin - tile_first) * tiles.v_cols,
+          tile_span const span{.k = kv.k_panels(kv_head, tile, panel_first - tile_first),
+                               .v = kv.v_panels(kv_head, tile, keys.begin - tile_first),
+                               .k_panel_stride = kv.k_panel_stride(),
+                               .v_panel_stride = kv.v_panel_stride(),
                                .lead = keys.begin - panel_first,
                                .keys = keys,
                                .v_finite = kv.v_tile_finite(kv_head, tile)};
@@ -264,6 +268,7 @@ private:
         round_up(span.lead + count, static_cast<std::int64_t>(simd::register_blocking<Arch>::columns));
     float* scores = s.scores.data();
     constexpr auto mr = static_cast<std::int64_t>(simd::register_blocking<Arch>::rows);
+    constexpr auto nr = static_cast<std::int64_t>(simd::register_blocking<Arch>::columns);
     constexpr float masked = -std::numeric_limits<float>::infinity();
 
     // ---- Each strip of mr rows: the panels it can see, then S = (scale Q) K^T over them ----
@@ -276,8 +281,8 @@ private:
       strips[static_cast<std::size_t>(first / mr)] = seen;
       if (seen.end > seen.begin)
         simd::block_product<Arch, false>(mr, seen.end - seen.begin, p.qk_dim(), set.q + first * p.qk_dim(),
-                                         p.qk_dim(), span.k + seen.begin, cols,
-                                         scores + first * cols + seen.begin, cols);
+                                         p.qk_dim(), span.k + seen.begin / nr * span.k_panel_stride, nr,
+                                         span.k_panel_stride, scores + first * cols + seen.begin, cols);
     }
 
     // ---- Modifiers, mask, then the normaliser's weights, row by row ----
@@ -322,7 +327,7 @@ private:
             continue;
           float const w = weights[r * cols + j];
           for (std::int64_t d = 0; d < tiles.v_cols; ++d)
-            acc[d] += w * span.v[j * tiles.v_cols + d];
+            acc[d] += w * span.v[d / nr * span.v_panel_stride + j * nr + d % nr];
         }
       }
       return;
@@ -334,7 +339,7 @@ private:
       std::int64_t const end = std::min(seen.end, span.lead + count) - span.lead;
       if (end > begin)
         simd::block_product<Arch, true>(mr, tiles.v_cols, end - begin, weights + first * cols + begin, cols,
-                                        span.v + begin * tiles.v_cols, tiles.v_cols,
+                                        span.v + begin * nr, nr, span.v_panel_stride,
                                         set.out + first * tiles.v_cols, tiles.v_cols);
     }
   }

@@ -386,7 +386,7 @@ private:
       return;
     }
     simd::block_product<Arch, false>(padded, s.v_cols, s.dim, hd.sc.phi_q.data(), s.dim, hd.sc.kv.data(),
-                                     s.v_cols, out, s.v_cols);
+                                     s.v_cols, nr, out, s.v_cols);
     float const* z = hd.sc.key_sum.data();
     for (std::int64_t r = 0; r < rows; ++r) {
       float const* q = hd.sc.phi_q.data() + r * s.dim;
@@ -416,7 +416,7 @@ private:
       if (need <= 0)
         continue;
       simd::block_product<Arch, false>(mr, round_up(need, nr), s.dim, hd.sc.phi_q.data() + r0 * s.dim, s.dim,
-                                       hd.sc.k_t.data(), s.cols, scores + r0 * s.cols, s.cols);
+                                       hd.sc.k_t.data(), s.cols, nr, scores + r0 * s.cols, s.cols);
       for (std::int64_t r = r0; r < r0 + mr; ++r) {
         float* row = scores + r * s.cols;
         std::int64_t const last = r < rows ? std::min(need, std::max<std::int64_t>(shift + r + 1, 0)) : 0;
@@ -428,7 +428,7 @@ private:
           den[r] += sum(row, last);
       }
       if (v_finite) {
-        simd::block_product<Arch, true>(mr, s.v_cols, need, scores + r0 * s.cols, s.cols, v, s.v_cols,
+        simd::block_product<Arch, true>(mr, s.v_cols, need, scores + r0 * s.cols, s.cols, v, s.v_cols, nr,
                                         out + r0 * s.v_cols, s.v_cols);
         continue;
       }
@@ -459,7 +459,7 @@ private:
           k_t[d * s.cols + c] *= hd.sc.powers.data()[n - 1 - c];
       }
     }
-    simd::block_product<Arch, true>(s.dim_p, s.v_cols, n, k_t, s.cols, hd.sc.v.data(), s.v_cols, kv,
+    simd::block_product<Arch, true>(s.dim_p, s.v_cols, n, k_t, s.cols, hd.sc.v.data(), s.v_cols, nr, kv,
                                     s.v_cols);
     for (std::int64_t d = 0; d < s.dim; ++d)
       z[d] += sum(k_t + d * s.cols, n);

@@ -1,10 +1,13 @@
 #pragma once
 /// \file
-/// K and V copied once per call into the layouts the micro-kernel reads: K transposed in tiles
-/// ([D][cols] per tile, so the score product loads keys as vectors) and V with Dv padded.
+/// K and V copied once per call into the layouts the micro-kernel reads, a tile of keys at a time and
+/// within a tile a column panel (the register block's columns, nr) at a time: K transposed, each panel
+/// [D][nr] (the score product loads keys as vectors), and V with Dv padded, each panel [cols][nr]. A
+/// panel's rows are contiguous, so it fills whole cache lines and stays in L1 while the row blocks use it.
 /// Packing once per KV head lets every query block and every query head of a GQA group reuse the same
 /// copy, and makes any caller strides cost one pass.
 
+#include "attnkit/arch/register_blocking.hpp"
 #include "attnkit/kernels/attention_problem.hpp"
 #include "attnkit/kernels/kv_reader.hpp"
 #include "attnkit/kernels/parallel_for.hpp"
@@ -23,6 +26,9 @@ namespace attnkit::detail {
 /// different flags never merge at link time.
 template <class Arch> class packed_kv {
 public:
+  /// Columns of a panel: the micro-kernel's register block.
+  static constexpr auto nr = static_cast<std::int64_t>(simd::register_blocking<Arch>::columns);
+
   /// Room for `capacity` KV heads.
   packed_kv(attention_problem const& p, tile_shape const& tiles, std::int64_t capacity)
       : tiles_(tiles), dim_(p.qk_dim()), tile_count_((p.key_len() + tiles.cols - 1) / tiles.cols),
@@ -45,14 +51,18 @@ public:
     });
   }
 
-  /// K^T of one tile of a held head (`head` = batch * Hkv + KV head): [D][cols], keys beyond Sk zero.
-  float const* k_tile(std::int64_t head, std::int64_t tile) const noexcept {
-    return k_ + slot(head, tile) * k_tile_size();
+  /// K^T of one tile of a held head (`head` = batch * Hkv + KV head) from its column `column` (a multiple of
+  /// nr) on: panels of [D][nr], k_panel_stride() apart; keys beyond Sk are zero.
+  float const* k_panels(std::int64_t head, std::int64_t tile, std::int64_t column) const noexcept {
+    return k_ + slot(head, tile) * k_tile_size() + column * dim_;
   }
-  /// V of one tile of a held head: [cols][v_cols], rows beyond Sk and columns beyond Dv zero.
-  float const* v_tile(std::int64_t head, std::int64_t tile) const noexcept {
-    return v_ + slot(head, tile) * v_tile_size();
+  std::int64_t k_panel_stride() const noexcept { return dim_ * nr; }
+  /// V of one tile of a held head from its row (key) `row` on: panels of [cols][nr], v_panel_stride() apart,
+  /// row j of a panel at + j * nr; rows beyond Sk and columns beyond Dv are zero.
+  float const* v_panels(std::int64_t head, std::int64_t tile, std::int64_t row) const noexcept {
+    return v_ + slot(head, tile) * v_tile_size() + row * nr;
   }
+  std::int64_t v_panel_stride() const noexcept { return tiles_.cols * nr; }
   /// False when the tile's values hold a NaN or Inf (then a hidden key must be skipped, not weighted 0).
   bool v_tile_finite(std::int64_t head, std::int64_t tile) const noexcept {
     return v_finite_[static_cast<std::size_t>(slot(head, tile))] != 0;
@@ -77,12 +87,13 @@ private:
     v_finite_[static_cast<std::size_t>(at)] = finite ? 1 : 0;
   }
 
-  /// kt[d][j] = k[first + j][d]; keys the source does not store are zero (the kernel never uses them).
-  /// Sixteen keys at a time: each write is one 64-byte line of kt and the sixteen source rows stay in L1
-  /// while d advances.
+  /// Key first + j's element d goes to kt's panel j / nr, row d, column j % nr; keys the source does not
+  /// store are zero (the kernel never uses them). Sixteen keys at a time (nr when narrower): each write is
+  /// one 64-byte line of kt and the source rows stay in L1 while d advances.
   void pack_keys_transposed(attention_problem const& p, std::int64_t b, std::int64_t h, std::int64_t first,
                             std::int64_t count, float* kt) const noexcept {
-    constexpr std::int64_t group = 16;
+    constexpr std::int64_t group = std::min<std::int64_t>(16, nr);
+    static_assert(nr % group == 0, "a group of keys lies in one panel");
     key_cursor keys(p.kv, b, h);
     for (std::int64_t j0 = 0; j0 < tiles_.cols; j0 += group) {
       std::int64_t const n = std::clamp<std::int64_t>(count - j0, 0, group);
@@ -96,7 +107,7 @@ private:
           dim_stride = keys.run_at(first + j0 + jj).k_dim_stride;
       }
       for (std::int64_t d = 0; d < dim_; ++d) {
-        float* dst = kt + d * tiles_.cols + j0;
+        float* dst = kt + j0 / nr * k_panel_stride() + d * nr + j0 % nr;
         if (all_stored)
           for (std::int64_t jj = 0; jj < n; ++jj)
             dst[jj] = rows[jj][d * dim_stride];
@@ -109,8 +120,9 @@ private:
     }
   }
 
-  /// vt[j][d] = v[first + j][d], zero-padded to v_cols columns and cols rows (and zero for keys the source
-  /// does not store). Returns false if any value is NaN or Inf.
+  /// Value first + j's element d goes to vt's panel d / nr, row j, column d % nr, zero-padded to v_cols
+  /// columns and cols rows (and zero for keys the source does not store). Returns false if any value is
+  /// NaN or Inf.
   bool pack_values(attention_problem const& p, std::int64_t b, std::int64_t h, std::int64_t first,
                    std::int64_t count, float* vt) const noexcept {
     std::int64_t const dv = p.v_dim();
@@ -118,20 +130,21 @@ private:
     std::uint32_t non_finite = 0;
     key_cursor values(p.kv, b, h);
     for (std::int64_t j = 0; j < tiles_.cols; ++j) {
-      float* dst = vt + j * tiles_.v_cols;
-      std::int64_t copied = 0;
-      if (float const* src = j < count ? values.value(first + j) : nullptr; src != nullptr) {
-        std::int64_t const vs = values.run_at(first + j).v_dim_stride;
+      float const* src = j < count ? values.value(first + j) : nullptr;
+      std::int64_t const stored = src != nullptr ? dv : 0;
+      std::int64_t const vs = src != nullptr ? values.run_at(first + j).v_dim_stride : 0;
+      for (std::int64_t d0 = 0; d0 < tiles_.v_cols; d0 += nr) {
+        float* dst = vt + d0 / nr * v_panel_stride() + j * nr;
+        std::int64_t const copied = std::clamp<std::int64_t>(stored - d0, 0, nr);
         // An integer OR reduction vectorises; a float sum (x - x) would be one serial chain of adds.
-        for (std::int64_t d = 0; d < dv; ++d) {
-          float const x = src[d * vs];
+        for (std::int64_t c = 0; c < copied; ++c) {
+          float const x = src[(d0 + c) * vs];
           non_finite |= (std::bit_cast<std::uint32_t>(x) & exponent) == exponent ? 1u : 0u;
-          dst[d] = x;
+          dst[c] = x;
         }
-        copied = dv;
+        for (std::int64_t c = copied; c < nr; ++c)
+          dst[c] = 0.0f;
       }
-      for (std::int64_t d = copied; d < tiles_.v_cols; ++d)
-        dst[d] = 0.0f;
     }
     return non_finite == 0;
   }
@@ -140,8 +153,8 @@ private:
   std::int64_t dim_;
   std::int64_t tile_count_;
   std::int64_t first_ = 0;              // first KV head held
-  float* k_;                            // [held heads][tiles][D][cols]
-  float* v_;                            // [held heads][tiles][cols][v_cols]
+  float* k_;                            // [held heads][tiles][cols / nr][D][nr]
+  float* v_;                            // [held heads][tiles][v_cols / nr][cols][nr]
   std::vector<unsigned char> v_finite_; // one flag per tile; written by one thread each
 };
 
