@@ -23,7 +23,7 @@ TEST_CASE("cache sizes: sysfs text is parsed, the host's sizes are plausible", "
   CHECK(host.l3 >= (1 << 20));
 }
 
-TEST_CASE("tile shape: the key tile is the longest whose working set fits half the L2", "[tiles]") {
+TEST_CASE("tile shape: the key tile is the longest whose working set fits 3/4 of the L2", "[tiles]") {
   using arch = xsimd::default_arch;
   using blocking = attnkit::simd::register_blocking<arch>;
   auto const mr = static_cast<std::int64_t>(blocking::rows),
@@ -37,21 +37,22 @@ TEST_CASE("tile shape: the key tile is the longest whose working set fits half t
         CHECK(t.rows <= attnkit::detail::max_tile_rows);
         CHECK(t.rows >= std::min<std::int64_t>(q_len, attnkit::detail::max_tile_rows / mr * mr));
         CHECK(t.cols % nr == 0);
-        CHECK(t.cols % 16 == 0); // K packing writes groups of 16 keys
+        CHECK(t.cols % 16 == 0); // K packing writes groups of up to 16 keys
         CHECK(t.v_cols % nr == 0);
         CHECK(t.v_cols >= dim);
         auto const bytes = [&](std::int64_t cols) {
           return 4 * (t.rows * (dim + cols + t.v_cols) + cols * (dim + t.v_cols));
         };
-        CHECK((t.cols == 64 || bytes(t.cols) <= l2 / 2));     // fits, or is the smallest tile
-        CHECK((t.cols == 256 || bytes(2 * t.cols) > l2 / 2)); // and is the longest that fits
+        CHECK((t.cols == 64 || bytes(t.cols) <= l2 * 3 / 4));     // fits, or is the smallest tile
+        CHECK((t.cols == 256 || bytes(2 * t.cols) > l2 * 3 / 4)); // and is the longest that fits
       }
 }
 
 TEST_CASE("tile shape: a 512 KiB L2 (Zen 3) and a 1 MiB L2 (Zen 4/5) at D = 128", "[tiles]") {
   // The same on every arch: query blocks of 60 (6-row register blocks) or 64 rows (8-row ones).
   using arch = xsimd::default_arch;
-  CHECK(choose_tile_shape<arch>(4096, 128, 128, 512 << 10).cols == 128);
+  CHECK(choose_tile_shape<arch>(4096, 128, 128, 512 << 10).cols == 256);
+  CHECK(choose_tile_shape<arch>(4096, 256, 256, 512 << 10).cols == 64);
   CHECK(choose_tile_shape<arch>(4096, 64, 64, 512 << 10).cols == 256);
   CHECK(choose_tile_shape<arch>(4096, 128, 128, 1 << 20).cols == 256);
 }
