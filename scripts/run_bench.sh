@@ -5,7 +5,7 @@
 #
 # Usage: scripts/run_bench.sh [--quick | --full] [--out DIR] [--only KEY[,KEY...]] [attnkit_bench flags...]
 #   --quick   each case's small grid, a few minutes in all (the default)
-#   --full    each case's whole grid, about 35 minutes on a 2-core Zen 3 (50 with --peers)
+#   --full    each case's whole grid, about 27 minutes on a 2-core Zen 3 (34 with --peers)
 #   --out     where the JSON files and report.md go (default: bench-results/)
 #   --only    run only these cases (keys: python3 bench/suite/cases.py quick | cut -f1)
 #   --peers   also time the peers of bench/peers/ (PyTorch SDPA and flex_attention, llama.cpp's
