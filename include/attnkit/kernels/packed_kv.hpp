@@ -8,6 +8,7 @@
 /// copy, and makes any caller strides cost one pass.
 
 #include "attnkit/arch/register_blocking.hpp"
+#include "attnkit/arch/transpose.hpp"
 #include "attnkit/kernels/attention_problem.hpp"
 #include "attnkit/kernels/kv_reader.hpp"
 #include "attnkit/kernels/parallel_for.hpp"
@@ -89,7 +90,8 @@ private:
 
   /// Key first + j's element d goes to kt's panel j / nr, row d, column j % nr; keys the source does not
   /// store are zero (the kernel never uses them). Sixteen keys at a time (nr when narrower): each write is
-  /// one 64-byte line of kt and the source rows stay in L1 while d advances.
+  /// one 64-byte line of kt and the source rows stay in L1 while d advances. Where the CPU has AVX, whole
+  /// groups of unit-stride rows go through 8 x 8 transposes in registers.
   void pack_keys_transposed(attention_problem const& p, std::int64_t b, std::int64_t h, std::int64_t first,
                             std::int64_t count, float* kt) const noexcept {
     constexpr std::int64_t group = std::min<std::int64_t>(16, nr);
@@ -106,8 +108,20 @@ private:
         if (rows[jj] != nullptr)
           dim_stride = keys.run_at(first + j0 + jj).k_dim_stride;
       }
-      for (std::int64_t d = 0; d < dim_; ++d) {
-        float* dst = kt + j0 / nr * k_panel_stride() + d * nr + j0 % nr;
+      float* const panel = kt + j0 / nr * k_panel_stride() + j0 % nr; // row d at + d * nr
+      std::int64_t d = 0;
+      if constexpr (simd::has_transpose_8x8<Arch> && group % 8 == 0) {
+        if (all_stored && n == group && dim_stride == 1)
+          for (; d + 8 <= dim_; d += 8)
+            for (std::int64_t half = 0; half < group; half += 8) {
+              float const* eight[8];
+              for (std::int64_t i = 0; i < 8; ++i)
+                eight[i] = rows[half + i] + d;
+              simd::transpose_8x8<Arch>(eight, panel + d * nr + half, nr);
+            }
+      }
+      for (; d < dim_; ++d) {
+        float* dst = panel + d * nr;
         if (all_stored)
           for (std::int64_t jj = 0; jj < n; ++jj)
             dst[jj] = rows[jj][d * dim_stride];
