@@ -21,12 +21,13 @@ inline constexpr bool has_transpose_8x8 =
     false;
 #endif
 
-#if XSIMD_WITH_AVX
 /// dst[k * dst_stride + i] = rows[i][k] for i, k in [0, 8): eight consecutive floats from each of eight rows,
-/// written out as eight rows of eight (unaligned loads and stores).
+/// written out as eight rows of eight (unaligned loads and stores). Declared everywhere, so that a caller's
+/// `if constexpr (has_transpose_8x8<Arch>)` branch compiles in any build; defined for AVX only.
 template <class Arch>
 inline void transpose_8x8(float const* const* rows, float* dst, std::int64_t dst_stride) noexcept {
   static_assert(has_transpose_8x8<Arch>, "transpose_8x8 needs AVX");
+#if XSIMD_WITH_AVX
   __m256 r[8];
   for (int i = 0; i < 8; ++i)
     r[i] = _mm256_loadu_ps(rows[i]);
@@ -46,7 +47,9 @@ inline void transpose_8x8(float const* const* rows, float* dst, std::int64_t dst
     _mm256_storeu_ps(dst + k * dst_stride, _mm256_permute2f128_ps(u[k], u[k + 4], 0x20));
     _mm256_storeu_ps(dst + (k + 4) * dst_stride, _mm256_permute2f128_ps(u[k], u[k + 4], 0x31));
   }
-}
+#else
+  (void)rows, (void)dst, (void)dst_stride;
 #endif
+}
 
 } // namespace attnkit::simd
