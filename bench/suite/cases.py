@@ -16,7 +16,7 @@ class Case:
     paper: str  # the paper (or model card) the case comes from
     paper_figure: str  # what the paper reports, to set beside our figures
     quick: str  # Google Benchmark filter of the default run (a few minutes in all)
-    full: str  # filter of --full (about 35 minutes in all on a 2-core Zen 3)
+    full: str  # filter of --full (about 27 minutes in all on a 2-core Zen 3, 34 with the peers)
     # (pattern, replacement) from a row's name to its comparator's, or several such pairs: the first that
     # names a row of the run is used.
     comparator: tuple = ()

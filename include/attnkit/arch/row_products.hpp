@@ -144,17 +144,15 @@ inline void rows_scores(float const* const* q, std::int64_t dim, float const* k,
   constexpr auto w = static_cast<std::int64_t>(width<Arch>);
   constexpr std::int64_t keys = score_keys<Arch, Rows>;
   static_assert(Rows * keys % w == 0, "the accumulators reduce a whole SIMD width at a time");
-  std::int64_t const vector_dim = dim / w * w, whole = n / keys * keys;
-  for (std::int64_t j0 = 0; j0 < whole; j0 += keys) {
+  std::int64_t const vector_dim = dim / w * w;
+  for (std::int64_t j0 = 0; j0 < n; j0 += keys) {
     for (std::int64_t i = j0; i < std::min(j0 + keys, ahead.count); ++i)
       prefetch_row(ahead, i, 0, dim);
-    score_and_store<Arch, Rows, true>(q, vector_dim, k + j0 * key_stride, key_stride, keys - 1, scores, j0);
-  }
-  if (whole < n) {
-    for (std::int64_t i = whole; i < std::min(whole + keys, ahead.count); ++i)
-      prefetch_row(ahead, i, 0, dim);
-    score_and_store<Arch, Rows, false>(q, vector_dim, k + whole * key_stride, key_stride, n - whole - 1,
-                                       scores, whole);
+    float const* const first = k + j0 * key_stride;
+    if (j0 + keys <= n)
+      score_and_store<Arch, Rows, true>(q, vector_dim, first, key_stride, keys - 1, scores, j0);
+    else // past the last key, the block repeats it
+      score_and_store<Arch, Rows, false>(q, vector_dim, first, key_stride, n - j0 - 1, scores, j0);
   }
   for (std::int64_t i = (n + keys - 1) / keys * keys; i < ahead.count; ++i) // more rows ahead than keys here
     prefetch_row(ahead, i, 0, dim);
