@@ -271,76 +271,74 @@ private:
     constexpr auto nr = static_cast<std::int64_t>(simd::register_blocking<Arch>::columns);
     constexpr float masked = -std::numeric_limits<float>::infinity();
 
-    // ---- Each strip of mr rows: the panels it can see, then S = (scale Q) K^T over them ----
-    std::array<column_range, max_tile_rows> strips;
+    // A hidden key with a non-finite value must be skipped, not weighted by 0 (0 * NaN is NaN): such tiles
+    // take their P V row by row, after every strip.
+    bool const skip_hidden_values = kind == tile_kind::partial && !span.v_finite;
+
+    // Each strip of mr rows from its scores to its P V, while its scores (mr x cols floats) are in L1.
     for (std::int64_t first = 0; first < padded_rows; first += mr) {
+      // ---- S = (scale Q) K^T over the panels the strip can see ----
       column_range const seen = kind == tile_kind::partial
                                     ? strip_columns(block, span, set.index[first],
                                                     set.index[std::min(first + mr, rows) - 1], active, mask)
                                     : column_range{0, active};
-      strips[static_cast<std::size_t>(first / mr)] = seen;
       if (seen.end > seen.begin)
         simd::block_product<Arch, false>(mr, seen.end - seen.begin, p.qk_dim(), set.q + first * p.qk_dim(),
                                          p.qk_dim(), span.k + seen.begin / nr * span.k_panel_stride, nr,
                                          span.k_panel_stride, scores + first * cols + seen.begin, cols);
-    }
 
-    // ---- Modifiers, mask, then the normaliser's weights, row by row ----
-    for (std::int64_t r = 0; r < rows; ++r) {
-      std::int64_t const i = set.index[r];
-      float* row = scores + r * cols;
-      // Hidden before the modifiers run: columns outside the run, and panels the strip did not compute
-      // (those inside the run are hidden again by hide_keys, whatever a modifier wrote there).
-      column_range const seen = strips[static_cast<std::size_t>(r / mr)];
-      std::int64_t const computed_begin = std::max(seen.begin, span.lead);
-      std::int64_t const computed_end = std::max(computed_begin, std::min(seen.end, span.lead + count));
-      std::fill(row, row + computed_begin, masked);
-      std::fill(row + computed_end, row + active, masked);
-      float* live = row + span.lead;
-      std::apply(
-          [&](auto const&... m) {
-            (m.template modify_row<Arch>(block, i, span.keys.begin, live, count), ...);
-          },
-          modifiers);
-      if (kind == tile_kind::partial)
-        hide_keys<Arch>(mask, block, i, span.keys.begin, live, count);
+      // ---- Modifiers, mask, then the normaliser's weights, row by row ----
+      for (std::int64_t r = first; r < std::min(first + mr, rows); ++r) {
+        std::int64_t const i = set.index[r];
+        float* row = scores + r * cols;
+        // Hidden before the modifiers run: columns outside the run, and panels the strip did not compute
+        // (those inside the run are hidden again by hide_keys, whatever a modifier wrote there).
+        std::int64_t const computed_begin = std::max(seen.begin, span.lead);
+        std::int64_t const computed_end = std::max(computed_begin, std::min(seen.end, span.lead + count));
+        std::fill(row, row + computed_begin, masked);
+        std::fill(row + computed_end, row + active, masked);
+        float* live = row + span.lead;
+        std::apply(
+            [&](auto const&... m) {
+              (m.template modify_row<Arch>(block, i, span.keys.begin, live, count), ...);
+            },
+            modifiers);
+        if (kind == tile_kind::partial)
+          hide_keys<Arch>(mask, block, i, span.keys.begin, live, count);
 
-      float const rescale = normaliser.template weigh_row<Arch>(block, set.states[r], row, active);
-      if (rescale != 1.0f) {
-        float* acc = set.out + r * tiles.v_cols;
-        for (std::int64_t d = 0; d < tiles.v_cols; ++d)
-          acc[d] *= rescale;
-      }
-    }
-
-    // ---- O += P V, over the run's keys only ----
-    float const* weights = scores + span.lead;
-    if (kind == tile_kind::partial && !span.v_finite) {
-      // 0 * NaN is NaN: a hidden key with a non-finite value must be skipped, not weighted by 0.
-      float* shown = s.shown.data();
-      for (std::int64_t r = 0; r < rows; ++r) {
-        float* acc = set.out + r * tiles.v_cols;
-        std::fill(shown, shown + count, 0.0f);
-        hide_keys<Arch>(mask, block, set.index[r], span.keys.begin, shown, count);
-        for (std::int64_t j = 0; j < count; ++j) {
-          if (shown[j] != 0.0f)
-            continue;
-          float const w = weights[r * cols + j];
+        float const rescale = normaliser.template weigh_row<Arch>(block, set.states[r], row, active);
+        if (rescale != 1.0f) {
+          float* acc = set.out + r * tiles.v_cols;
           for (std::int64_t d = 0; d < tiles.v_cols; ++d)
-            acc[d] += w * span.v[d / nr * span.v_panel_stride + j * nr + d % nr];
+            acc[d] *= rescale;
         }
       }
-      return;
-    }
-    for (std::int64_t first = 0; first < padded_rows; first += mr) {
-      // Keys of the strip's panels that belong to the run: outside them every weight is 0.
-      column_range const seen = strips[static_cast<std::size_t>(first / mr)];
+
+      // ---- O += P V over the keys of the strip's panels that belong to the run: elsewhere every weight
+      // is 0 ----
       std::int64_t const begin = std::max(seen.begin, span.lead) - span.lead;
       std::int64_t const end = std::min(seen.end, span.lead + count) - span.lead;
-      if (end > begin)
-        simd::block_product<Arch, true>(mr, tiles.v_cols, end - begin, weights + first * cols + begin, cols,
-                                        span.v + begin * nr, nr, span.v_panel_stride,
-                                        set.out + first * tiles.v_cols, tiles.v_cols);
+      if (end > begin && !skip_hidden_values)
+        simd::block_product<Arch, true>(
+            mr, tiles.v_cols, end - begin, scores + first * cols + span.lead + begin, cols,
+            span.v + begin * nr, nr, span.v_panel_stride, set.out + first * tiles.v_cols, tiles.v_cols);
+    }
+    if (!skip_hidden_values)
+      return;
+
+    float const* weights = scores + span.lead;
+    float* shown = s.shown.data();
+    for (std::int64_t r = 0; r < rows; ++r) {
+      float* acc = set.out + r * tiles.v_cols;
+      std::fill(shown, shown + count, 0.0f);
+      hide_keys<Arch>(mask, block, set.index[r], span.keys.begin, shown, count);
+      for (std::int64_t j = 0; j < count; ++j) {
+        if (shown[j] != 0.0f)
+          continue;
+        float const w = weights[r * cols + j];
+        for (std::int64_t d = 0; d < tiles.v_cols; ++d)
+          acc[d] += w * span.v[d / nr * span.v_panel_stride + j * nr + d % nr];
+      }
     }
   }
 
