@@ -13,15 +13,16 @@
 
 namespace {
 
-/// exp (or exp_saturated) of every input, computed a register at a time on Arch.
-template <class Arch, bool Saturated = false> std::vector<float> vector_exp(std::vector<float> const& x) {
+/// exp (or exp2_saturated) of every input, computed a register at a time on Arch.
+template <class Arch, bool Base2Saturated = false>
+std::vector<float> vector_exp(std::vector<float> const& x) {
   using batch = attnkit::simd::float_batch<Arch>;
   constexpr std::size_t w = attnkit::simd::width<Arch>;
   std::vector<float> padded(x), out(x.size() + w);
   padded.resize((x.size() + w - 1) / w * w, 0.0f);
   for (std::size_t i = 0; i < padded.size(); i += w)
-    if constexpr (Saturated)
-      attnkit::simd::exp_saturated<Arch>(batch::load_unaligned(padded.data() + i))
+    if constexpr (Base2Saturated)
+      attnkit::simd::exp2_saturated<Arch>(batch::load_unaligned(padded.data() + i))
           .store_unaligned(out.data() + i);
     else
       attnkit::simd::exp<Arch>(batch::load_unaligned(padded.data() + i)).store_unaligned(out.data() + i);
@@ -48,7 +49,6 @@ TEST_CASE("vector exp: relative error below 3e-7 on [-87.3, 88]", "[exp]") {
       CHECK(worst < 3e-7);
     };
     check_accuracy(vector_exp<decltype(arch)>(x));
-    check_accuracy(vector_exp<decltype(arch), true>(x)); // exp_saturated: the same inside the range
   });
 }
 
@@ -63,11 +63,29 @@ TEST_CASE("vector exp: underflow gives exactly 0, NaN stays NaN", "[exp]") {
   });
 }
 
-TEST_CASE("vector exp, saturated: e^-87.3 below the range, +inf from 88.38 on, NaN stays NaN", "[exp]") {
+TEST_CASE("vector 2^y: relative error below 3e-7 on [-126, 127]", "[exp]") {
+  std::vector<float> y;
+  for (double t = -126.0; t <= 127.0; t += 0.0137)
+    y.push_back(static_cast<float>(t));
+  for (float t : {0.0f, -0.0f, 1e-8f, -1e-8f, 0.5f, -0.5f, 0.49999997f, -126.0f, 127.0f, 127.49f})
+    y.push_back(t);
+  attnkit::test::for_each_arch([&](auto arch) {
+    auto const got = vector_exp<decltype(arch), true>(y);
+    double worst = 0.0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      double const want = std::exp2(static_cast<double>(y[i]));
+      worst = std::max(worst, std::fabs(got[i] - want) / want);
+    }
+    INFO("worst relative error " << worst);
+    CHECK(worst < 3e-7);
+  });
+}
+
+TEST_CASE("vector 2^y, saturated: 2^-126 below the range, +inf above 127.5, NaN stays NaN", "[exp]") {
   float const inf = std::numeric_limits<float>::infinity();
-  std::vector<float> const low{-87.4f, -100.0f, -1e4f, -inf};
-  std::vector<float> const high{88.38f, 88.8f, 89.0f, 100.0f, 1e4f, inf};
-  double const floor_value = std::exp(static_cast<double>(-87.3f)); // the clamp is the float nearest -87.3
+  std::vector<float> const low{-126.5f, -150.0f, -1e4f, -inf};
+  std::vector<float> const high{127.51f, 128.0f, 129.0f, 1e4f, inf};
+  float const floor_value = std::exp2(-126.0f);
   attnkit::test::for_each_arch([&](auto arch) {
     using Arch = decltype(arch);
     for (float const y : vector_exp<Arch, true>(low))
@@ -75,7 +93,7 @@ TEST_CASE("vector exp, saturated: e^-87.3 below the range, +inf from 88.38 on, N
     for (float const y : vector_exp<Arch, true>(high))
       CHECK(y == inf);
     CHECK(std::isnan(vector_exp<Arch, true>({std::numeric_limits<float>::quiet_NaN()})[0]));
-    // 1 / (1 + e^x), the sigmoid weight it is built for, is exact at both ends.
+    // 1 / (1 + 2^y), the sigmoid and tanh weight it is built for, is exact at both ends.
     CHECK(1.0f / (1.0f + vector_exp<Arch, true>({inf})[0]) == 0.0f);
     CHECK(1.0f / (1.0f + vector_exp<Arch, true>({-inf})[0]) == 1.0f);
   });

@@ -3,6 +3,7 @@
 /// The two products of the decode kernel, on K and V rows read in place (no packing): the scores of a few
 /// query rows against consecutive keys, and O += P V for a few rows at once.
 
+#include "attnkit/arch/prefetch.hpp"
 #include "attnkit/arch/register_blocking.hpp"
 #include "attnkit/arch/simd_compat.hpp"
 
@@ -21,22 +22,6 @@ struct rows_ahead {
   std::int64_t stride = 0;
   std::int64_t count = 0;
 };
-
-/// Asks for the cache line holding `p` in L2 (a hint: never faults, may be dropped).
-#if defined(__GNUC__)
-// Inlined on purpose: GCC 12 takes a function whose only effect is a prefetch for a `const` one and deletes
-// its calls.
-#define ATTNKIT_PREFETCH_INLINE [[gnu::always_inline]] inline
-#else
-#define ATTNKIT_PREFETCH_INLINE inline
-#endif
-ATTNKIT_PREFETCH_INLINE void prefetch_to_l2(float const* p) noexcept {
-#if defined(__GNUC__)
-  __builtin_prefetch(p, 0, 2);
-#else
-  (void)p;
-#endif
-}
 
 /// Prefetches floats [from, to) of row i of `ahead`, one request per 64-byte line.
 ATTNKIT_PREFETCH_INLINE void prefetch_row(rows_ahead const& ahead, std::int64_t i, std::int64_t from,

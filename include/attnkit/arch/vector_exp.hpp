@@ -42,6 +42,29 @@ template <class Arch> inline float_batch<Arch> exp_in_range(float_batch<Arch> co
   return p * two_to_n;
 }
 
+/// 2^y for lanes already inside [-126, 128] (above 127.5, +inf), for callers that fold log2(e) into a scale
+/// they apply anyway: y = n + r with r in [-0.5, 0.5] found by adds alone (exact), so the reduction costs the
+/// multiply pipes nothing. Same polynomial as `exp_in_range`, in r instead of r ln 2: relative error below
+/// 2e-7. NaN gives NaN.
+template <class Arch> inline float_batch<Arch> exp2_in_range(float_batch<Arch> const& y) noexcept {
+  using batch = float_batch<Arch>;
+  using int_batch = xsimd::batch<std::int32_t, Arch>;
+  batch const shifter(12583039.0f); // 1.5 * 2^23 + 127, as in exp_in_range
+  batch const biased = y + shifter;
+  batch const r = y - (biased - shifter);
+
+  // exp_in_range's coefficients times (ln 2)^k.
+  batch p(1.327647129e-3f);
+  p = simd::fma(p, r, batch(9.675541893e-3f));
+  p = simd::fma(p, r, batch(5.550713092e-2f));
+  p = simd::fma(p, r, batch(2.402211875e-1f));
+  p = simd::fma(p, r, batch(6.931470037e-1f));
+  p = simd::fma(p, r, batch(1.000000119f));
+
+  batch const two_to_n = xsimd::bitwise_cast<batch>(xsimd::bitwise_cast<int_batch>(biased) << 23);
+  return p * two_to_n;
+}
+
 } // namespace detail
 
 /// e^x for every lane, with relative error below 3e-7 (about 2.5 ulp) for x in [-87.3, 88]; lanes below -87.3
@@ -56,14 +79,14 @@ template <class Arch> inline float_batch<Arch> exp(float_batch<Arch> const& x) n
                        detail::exp_in_range<Arch>(xsimd::select(too_small, underflow, x)));
 }
 
-/// e^x for every lane, saturated at both ends instead of flushed: below -87.3 it gives e^-87.3 (1.2e-38),
-/// from 88.38 on +inf (including +inf); in between as `exp`. NaN lanes give NaN. For 1 / (1 + e^x), where
-/// both ends are exact (1 and 0) and the two clamps are cheaper than exp's compare and selects.
-template <class Arch> inline float_batch<Arch> exp_saturated(float_batch<Arch> const& x) noexcept {
+/// 2^y for every lane, saturated at both ends: below -126 it gives 2^-126 (1.2e-38), above 127.5 +inf
+/// (including +inf); in between as `exp2_in_range`. NaN lanes give NaN. For 1 / (1 + 2^y) (sigmoid, tanh),
+/// where both ends are then exact (1 and 0), and the two clamps are cheaper than exp's compare and selects.
+template <class Arch> inline float_batch<Arch> exp2_saturated(float_batch<Arch> const& y) noexcept {
   using batch = float_batch<Arch>;
   // min and max return their second operand when a lane is NaN (x86 minps/maxps, NEON fmin/fmax return NaN):
-  // x goes second so that NaN passes through both.
-  return detail::exp_in_range<Arch>(xsimd::max(batch(-87.3f), xsimd::min(batch(89.0f), x)));
+  // y goes second so that NaN passes through both.
+  return detail::exp2_in_range<Arch>(xsimd::max(batch(-126.0f), xsimd::min(batch(128.0f), y)));
 }
 
 } // namespace attnkit::simd

@@ -3,6 +3,7 @@
 /// An additive bias tensor on the scores (relative-position tables, padding masks as -inf, T5-style
 /// biases), broadcast over any dimension of extent 1.
 
+#include "attnkit/arch/prefetch.hpp"
 #include "attnkit/arch/row_map.hpp"
 #include "attnkit/arch/simd_compat.hpp"
 #include "attnkit/policies/call_shape.hpp"
@@ -56,7 +57,7 @@ public:
       // where 64 pieces would evict the K panel.
       std::int64_t const ahead = std::min(n, bias_.extent(3) - (first_key + 2 * n));
       for (std::int64_t j = 0; j < ahead; j += cache_line_floats)
-        prefetch(src + 2 * n + j);
+        simd::prefetch_to_l2(src + 2 * n + j);
       simd::add_row<Arch>(scores, src, n);
     } else {
       for (std::int64_t j = 0; j < n; ++j)
@@ -66,14 +67,6 @@ public:
 
 private:
   static constexpr std::int64_t cache_line_floats = 16; // 64-byte lines
-
-  static void prefetch(float const* p) noexcept {
-#if defined(__GNUC__) || defined(__clang__)
-    __builtin_prefetch(p, 0, 2); // read; locality 2 is prefetcht1 on x86-64 (L2)
-#else
-    (void)p;
-#endif
-  }
 
   /// Address of bias(b, h, i, j), broadcast dimensions read at index 0.
   float const* pointer(std::int64_t b, std::int64_t h, std::int64_t i, std::int64_t j) const noexcept {

@@ -41,17 +41,18 @@ public:
     return bias_ ? *bias_ : -std::log(static_cast<float>(key_len));
   }
 
-  /// scores[j] = 1 / (1 + e^-(scores[j] + b)), with e^x saturated at both ends: a hidden score (-inf) gives
-  /// e = +inf and exactly 0, a score far above -b gives exactly 1, NaN stays NaN. One vector exp (its two
-  /// clamps included) and one division per score.
+  /// scores[j] = 1 / (1 + 2^-(scores[j] + b) log2(e)), with 2^y saturated at both ends: a hidden score (-inf)
+  /// gives 2^y = +inf and exactly 0, a score far above -b gives exactly 1, NaN stays NaN. One FMA, one vector
+  /// 2^y (its two clamps included) and one division per score.
   template <class Arch>
   float weigh_row(query_block const& b, row_state&, float* scores, std::int64_t n) const noexcept {
     using batch = simd::float_batch<Arch>;
     constexpr auto w = static_cast<std::int64_t>(simd::width<Arch>);
-    batch const minus_bias(-bias_for(b.key_len)), one(1.0f);
+    constexpr float log2e = 1.44269504088896341f;
+    batch const minus_log2e(-log2e), minus_bias_log2e(-bias_for(b.key_len) * log2e), one(1.0f);
     for (std::int64_t j = 0; j < n; j += w) {
-      batch const minus_t = minus_bias - batch::load_unaligned(scores + j);
-      (one / (one + simd::exp_saturated<Arch>(minus_t))).store_unaligned(scores + j);
+      batch const y = simd::fma(batch::load_unaligned(scores + j), minus_log2e, minus_bias_log2e);
+      (one / (one + simd::exp2_saturated<Arch>(y))).store_unaligned(scores + j);
     }
     return 1.0f;
   }
