@@ -32,6 +32,16 @@
 #define ATTNKIT_UNROLL
 #endif
 
+/// Keeps a function out of its callers, where inlining it made the compiler allocate registers worse in the
+/// loops that matter (measured, see the use).
+#if defined(__GNUC__) || defined(__clang__)
+#define ATTNKIT_NOINLINE [[gnu::noinline]]
+#elif defined(_MSC_VER)
+#define ATTNKIT_NOINLINE __declspec(noinline)
+#else
+#define ATTNKIT_NOINLINE
+#endif
+
 namespace attnkit::simd {
 
 template <class Arch> using float_batch = xsimd::batch<float, Arch>;
