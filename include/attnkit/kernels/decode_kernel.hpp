@@ -417,33 +417,37 @@ private:
           out[r * v_dim + d] += weights[j] * run.v[j * run.v_stride + d];
   }
 
-  /// Merges a group's splits in order, then finishes each row and writes O and LSE.
+  /// Merges a group's splits in order, into the first split's rows (contiguous, so the merge vectorises),
+  /// then finishes each row and writes O (one pass, strided or not) and LSE.
   static void finish_group(attention_problem const& p, std::int64_t g, std::int64_t first_item,
                            std::int64_t end_item, policy_arg<Normaliser> normaliser, row_state const* states,
-                           float const* outputs) noexcept {
+                           float* outputs) noexcept {
     std::int64_t const q_len = p.q_len(), rows = p.q_heads() / p.kv_heads() * q_len, v_dim = p.v_dim();
     for (std::int64_t r = 0; r < rows; ++r) {
       query_block const block = block_of(p, g, r / q_len);
       std::int64_t const i = r % q_len;
-      float* dst = p.o.pointer(block.batch, block.head, i, 0);
-      row_state state{};
-      for (std::int64_t d = 0; d < v_dim; ++d)
-        dst[d * p.o.stride(3)] = 0.0f;
-      for (std::int64_t item = first_item; item < end_item; ++item) {
-        float const* part = outputs + (item * rows + r) * v_dim;
-        merge_factors f{1.0f, 1.0f};
-        if (item == first_item)
-          state = states[item * rows + r];
-        else if constexpr (merges_rows<Normaliser>)
-          f = normaliser.merge_rows(state, states[item * rows + r]);
-        for (std::int64_t d = 0; d < v_dim; ++d) {
-          float& o = dst[d * p.o.stride(3)];
-          o = item == first_item ? part[d] : f.into * o + f.from * part[d];
+      row_state state = first_item < end_item ? states[first_item * rows + r] : row_state{};
+      float* merged = first_item < end_item ? outputs + (first_item * rows + r) * v_dim : nullptr;
+      for (std::int64_t item = first_item + 1; item < end_item; ++item) {
+        if constexpr (merges_rows<Normaliser>) {
+          merge_factors const f = normaliser.merge_rows(state, states[item * rows + r]);
+          float const* part = outputs + (item * rows + r) * v_dim;
+          for (std::int64_t d = 0; d < v_dim; ++d)
+            merged[d] = f.into * merged[d] + f.from * part[d];
         }
       }
       row_result const result = normaliser.template finish_row<Arch>(block, i, state);
-      for (std::int64_t d = 0; d < v_dim; ++d)
-        dst[d * p.o.stride(3)] *= result.output_scale;
+      float* dst = p.o.pointer(block.batch, block.head, i, 0);
+      std::int64_t const stride = p.o.stride(3);
+      if (merged == nullptr) // the group has no split: it sees no key
+        for (std::int64_t d = 0; d < v_dim; ++d)
+          dst[d * stride] = 0.0f * result.output_scale;
+      else if (stride == 1)
+        for (std::int64_t d = 0; d < v_dim; ++d)
+          dst[d] = merged[d] * result.output_scale;
+      else
+        for (std::int64_t d = 0; d < v_dim; ++d)
+          dst[d * stride] = merged[d] * result.output_scale;
       if (p.lse.data() != nullptr)
         p.lse(block.batch, block.head, i) = result.lse;
     }
