@@ -145,6 +145,35 @@ TEST_CASE("decode: rows that see nothing, and non-finite values of hidden keys",
   CHECK(std::isfinite(out.view()(0, 0, 1, 1)));
 }
 
+TEST_CASE("decode: a cache with no keys writes 0 and LSE = -inf into every row, whatever O's strides",
+          "[kernel][decode][edge]") {
+  constexpr float nan = std::numeric_limits<float>::quiet_NaN();
+  attnkit::attention<attnkit::softmax, attnkit::causal> const attn;
+  for (std::int64_t const q_len : {1, 3}) {
+    INFO("Sq " << q_len);
+    std::int64_t const heads = 8, dim = 16;
+    attnkit::test::tensor q(1, heads, q_len, dim);
+    auto const empty = attnkit::bhsd<float const>(nullptr, 1, 2, 0, dim); // Hkv = 2, Sk = 0
+    std::vector<float> lse(static_cast<std::size_t>(heads * q_len), 0.0f);
+
+    attnkit::test::tensor o(1, heads, q_len, dim);
+    std::fill(o.data.begin(), o.data.end(), nan);
+    attn(q.cview(), empty, empty, o.view(), attnkit::bhs(lse.data(), 1, heads, q_len));
+    for (float const x : o.data)
+      CHECK(x == 0.0f);
+    for (float const x : lse)
+      CHECK(x == -std::numeric_limits<float>::infinity());
+
+    // O's elements two floats apart: the ones between are not written.
+    std::vector<float> spaced(static_cast<std::size_t>(heads * q_len * dim * 2), nan);
+    attnkit::tensor_view<float> const strided(spaced.data(), {1, heads, q_len, dim},
+                                              {heads * q_len * dim * 2, q_len * dim * 2, dim * 2, 2});
+    attn(q.cview(), empty, empty, strided);
+    for (std::size_t i = 0; i < spaced.size(); ++i)
+      CHECK((i % 2 == 0 ? spaced[i] == 0.0f : std::isnan(spaced[i])));
+  }
+}
+
 TEST_CASE("decode: a negative split size is rejected", "[validation][decode]") {
   attnkit::attention<> const attn;
   attnkit::test::random_case c({.q_len = 1, .key_len = 8}, 1209);
