@@ -74,9 +74,8 @@ template <class Arch> inline float_batch<Arch> exp(float_batch<Arch> const& x) n
   using batch = float_batch<Arch>;
   // Below this, e^x is subnormal: flushing to 0 changes a softmax weight by less than 1e-37.
   batch const underflow(-87.3f);
-  auto const too_small = x < underflow;
-  return xsimd::select(too_small, batch(0.0f),
-                       detail::exp_in_range<Arch>(xsimd::select(too_small, underflow, x)));
+  // max returns its second operand when a lane is NaN: x goes second so that NaN passes through.
+  return xsimd::select(x < underflow, batch(0.0f), detail::exp_in_range<Arch>(xsimd::max(underflow, x)));
 }
 
 /// 2^y for every lane, saturated at both ends: below -126 it gives 2^-126 (1.2e-38), above 127.5 +inf
