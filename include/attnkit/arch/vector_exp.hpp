@@ -9,22 +9,33 @@
 
 namespace attnkit::simd {
 
+/// log2(e), the factor that turns e^x into 2^(x log2 e).
+inline constexpr float log2_e = 1.44269504088896341f;
+
 namespace detail {
+
+/// 1.5 * 2^23 + 127: adding it to y in [-127, 128] rounds y to an integer n and leaves n + 127 in the low
+/// mantissa bits, which shift straight into the exponent field of 2^n (no round or convert instruction).
+inline constexpr float exponent_shifter = 12583039.0f;
+
+/// 2^n from `biased` = n + exponent_shifter, built in the exponent field: a normal float for n in [-126,
+/// 127], +inf at 128.
+template <class Arch> inline float_batch<Arch> power_of_two(float_batch<Arch> const& biased) noexcept {
+  using int_batch = xsimd::batch<std::int32_t, Arch>;
+  return xsimd::bitwise_cast<float_batch<Arch>>(xsimd::bitwise_cast<int_batch>(biased) << 23);
+}
 
 /// e^x for lanes already inside [-87.3, 89]: p(r) 2^n with x = n ln 2 + r. From x = 88.38 on, n is 128 and
 /// the exponent field is all ones, so the result is +inf. NaN lanes give NaN.
 template <class Arch> inline float_batch<Arch> exp_in_range(float_batch<Arch> const& x) noexcept {
   using batch = float_batch<Arch>;
-  using int_batch = xsimd::batch<std::int32_t, Arch>;
-  batch const log2e(1.44269504088896341f);
   // ln 2 split in two so that x - n ln 2 stays exact for |n| <= 128.
   batch const ln2_hi(0.693145751953125f);
   batch const ln2_lo(1.42860682030941723e-6f);
 
-  // n = round(x log2e) by the float adder: adding 1.5 * 2^23 leaves n + 127 in the low mantissa bits, which
-  // shift straight into the exponent field of 2^n (no round or convert instruction).
-  batch const shifter(12583039.0f); // 1.5 * 2^23 + 127
-  batch const biased = simd::fma(x, log2e, shifter);
+  // n = round(x log2 e) by the float adder.
+  batch const shifter(exponent_shifter);
+  batch const biased = simd::fma(x, batch(log2_e), shifter);
   batch const n = biased - shifter;
   batch r = simd::fnma(n, ln2_hi, x);
   r = simd::fnma(n, ln2_lo, r);
@@ -37,9 +48,7 @@ template <class Arch> inline float_batch<Arch> exp_in_range(float_batch<Arch> co
   p = simd::fma(p, r, batch(0.9999997019767761f));
   p = simd::fma(p, r, batch(1.0000001192092896f));
 
-  // 2^n built directly in the exponent field; n is in [-126, 128] here: a normal float, or +inf at 128.
-  batch const two_to_n = xsimd::bitwise_cast<batch>(xsimd::bitwise_cast<int_batch>(biased) << 23);
-  return p * two_to_n;
+  return p * power_of_two<Arch>(biased); // n is in [-126, 128] here
 }
 
 /// 2^y for lanes already inside [-126, 128] (above 127.5, +inf), for callers that fold log2(e) into a scale
@@ -48,8 +57,7 @@ template <class Arch> inline float_batch<Arch> exp_in_range(float_batch<Arch> co
 /// 2e-7. NaN gives NaN.
 template <class Arch> inline float_batch<Arch> exp2_in_range(float_batch<Arch> const& y) noexcept {
   using batch = float_batch<Arch>;
-  using int_batch = xsimd::batch<std::int32_t, Arch>;
-  batch const shifter(12583039.0f); // 1.5 * 2^23 + 127, as in exp_in_range
+  batch const shifter(exponent_shifter);
   batch const biased = y + shifter;
   batch const r = y - (biased - shifter);
 
@@ -60,9 +68,7 @@ template <class Arch> inline float_batch<Arch> exp2_in_range(float_batch<Arch> c
   p = simd::fma(p, r, batch(2.402211875e-1f));
   p = simd::fma(p, r, batch(6.931470037e-1f));
   p = simd::fma(p, r, batch(1.000000119f));
-
-  batch const two_to_n = xsimd::bitwise_cast<batch>(xsimd::bitwise_cast<int_batch>(biased) << 23);
-  return p * two_to_n;
+  return p * power_of_two<Arch>(biased);
 }
 
 } // namespace detail

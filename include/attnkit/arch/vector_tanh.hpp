@@ -17,7 +17,7 @@ template <class Arch>
 inline float_batch<Arch> scaled_tanh(float_batch<Arch> const& x, float inner, float outer) noexcept {
   using batch = float_batch<Arch>;
   batch const one(1.0f);
-  batch const y = x * batch(2.0f * 1.44269504088896341f * inner);
+  batch const y = x * batch(2.0f * simd::log2_e * inner);
   batch const half_gap = one / (one + simd::exp2_saturated<Arch>(y)); // in [0, 1]
   return simd::fnma(batch(2.0f * outer), half_gap, batch(outer));
 }

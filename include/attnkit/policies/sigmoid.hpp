@@ -48,8 +48,7 @@ public:
   float weigh_row(query_block const& b, row_state&, float* scores, std::int64_t n) const noexcept {
     using batch = simd::float_batch<Arch>;
     constexpr auto w = static_cast<std::int64_t>(simd::width<Arch>);
-    constexpr float log2e = 1.44269504088896341f;
-    batch const minus_log2e(-log2e), minus_bias_log2e(-bias_for(b.key_len) * log2e), one(1.0f);
+    batch const minus_log2e(-simd::log2_e), minus_bias_log2e(-bias_for(b.key_len) * simd::log2_e), one(1.0f);
     for (std::int64_t j = 0; j < n; j += w) {
       batch const y = simd::fma(batch::load_unaligned(scores + j), minus_log2e, minus_bias_log2e);
       (one / (one + simd::exp2_saturated<Arch>(y))).store_unaligned(scores + j);
