@@ -27,9 +27,10 @@ struct elu1 {
   template <class Arch> void map_row(float* row, std::int64_t n) const noexcept {
     using batch = simd::float_batch<Arch>;
     simd::map_row<Arch>(row, n, [](batch const& x, std::int64_t) {
-      // exp of min(x, 0): the lanes that take x + 1 never reach the exp's upper range. A NaN lane fails
-      // x <= 0 and stays NaN (x + 1).
-      return xsimd::select(x <= batch(0.0f), simd::exp<Arch>(xsimd::min(x, batch(0.0f))), x + batch(1.0f));
+      // e^min(x, 0) = 2^(min(x, 0) log2 e): the lanes that take x + 1 never reach positive exponents. A
+      // NaN lane fails x <= 0 and stays NaN (x + 1).
+      batch const e = simd::exp2_nonpositive<Arch>(xsimd::min(x, batch(0.0f)) * batch(simd::log2_e));
+      return xsimd::select(x <= batch(0.0f), e, x + batch(1.0f));
     });
   }
 };

@@ -51,10 +51,12 @@ struct softmax {
       return 1.0f;
     }
 
-    batch const shift(new_max);
+    batch const shift(new_max), to_base_2(simd::log2_e);
     batch sum(0.0f);
     for (std::int64_t j = 0; j < n; j += w) {
-      batch const p = simd::exp<Arch>(batch::load_unaligned(scores + j) - shift);
+      // e^(s - max) as 2^((s - max) log2 e): two fewer operations on the multiply pipes than reducing by
+      // ln 2.
+      batch const p = simd::exp2_nonpositive<Arch>((batch::load_unaligned(scores + j) - shift) * to_base_2);
       p.store_unaligned(scores + j);
       sum += p;
     }
