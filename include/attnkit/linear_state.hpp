@@ -81,7 +81,7 @@ void validate_recurrent_call(linear<FeatureMap> const& normaliser, linear_state 
                              tensor_view<float const> const& v, tensor_view<float> const& o) {
   validate_attention_args(q, k, v, o, {});
   check_equal(k.extent(2), q.extent(2), dim_label("k", 2),
-              dim_label("q", 2) + " (a linear_state call appends Sq = Sk tokens)");
+              {"q", 2, true, " (a linear_state call appends Sq = Sk tokens)"});
   check_equal(state.batch(), q.extent(0), "state.batch()", dim_label("q", 0));
   check_equal(state.q_heads(), q.extent(1), "state.q_heads()", dim_label("q", 1));
   check_equal(state.qk_dim(), q.extent(3), "state.qk_dim()", dim_label("q", 3));

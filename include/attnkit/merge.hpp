@@ -40,10 +40,8 @@ inline void merge_by_lse(tensor_view<float const> o_a, tensor_view<float const, 
   detail::check_output(lse, "lse", where);
   detail::check_same_shape(o_b, "o_b", o_a, "o_a", where);
   detail::check_same_shape(o, "o", o_a, "o_a", where);
-  for (std::size_t d = 0; d < 3; ++d) {
-    std::string const at = ".extent(" + std::to_string(d) + ")";
-    detail::check_equal(lse_a.extent(d), o_a.extent(d), "lse_a" + at, "o_a" + at, where);
-  }
+  for (std::size_t d = 0; d < 3; ++d)
+    detail::check_equal(lse_a.extent(d), o_a.extent(d), {"lse_a", d, false}, {"o_a", d, false}, where);
   detail::check_same_shape(lse_b, "lse_b", lse_a, "lse_a", where);
   detail::check_same_shape(lse, "lse", lse_a, "lse_a", where);
   detail::check_output_vs_input(o, "o", o_a, "o_a", where);
@@ -109,10 +107,8 @@ inline void apply_sinks(softmax_sinks const& sinks, tensor_view<float> o, tensor
   constexpr char const* where = "attnkit::apply_sinks";
   detail::check_output(o, "o", where);
   detail::check_output(lse, "lse", where);
-  for (std::size_t d = 0; d < 3; ++d) {
-    std::string const at = ".extent(" + std::to_string(d) + ")";
-    detail::check_equal(lse.extent(d), o.extent(d), "lse" + at, "o" + at, where);
-  }
+  for (std::size_t d = 0; d < 3; ++d)
+    detail::check_equal(lse.extent(d), o.extent(d), {"lse", d, false}, {"o", d, false}, where);
   detail::check_disjoint(o, "o", tensor_view<float const, 3>(lse), "lse", where);
   if (!sinks.is_uniform() && static_cast<std::int64_t>(sinks.logits().size()) != o.extent(1))
     detail::fail(std::to_string(sinks.logits().size()) + " sink logits given but o has " +

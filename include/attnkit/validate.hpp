@@ -108,15 +108,40 @@ void check_disjoint(tensor_view<A, RA> const& out, char const* out_name, tensor_
          where);
 }
 
-inline void check_equal(std::int64_t got, std::int64_t expected, std::string const& what,
-                        std::string const& against, char const* where = "attnkit::attention") {
-  if (got != expected)
-    fail(what + " = " + std::to_string(got) + " does not match " + against + " = " + std::to_string(expected),
-         where);
+/// How a message names an argument: `name`, `name.extent(d)` or `name.extent(d) (heads)`, then a note. It
+/// becomes text only when a check fails, so that a valid call formats and allocates nothing.
+struct arg_name {
+  char const* name = "";
+  int extent = -1;        // >= 0: extent `extent` of `name`
+  bool dim_named = false; // adds the dimension's name from dim_names
+  char const* note = "";  // appended as it is
+
+  arg_name(char const* plain) : name(plain) {} // implicit: a plain name reads as itself
+  arg_name(char const* view, std::size_t d, bool named, char const* appended = "")
+      : name(view), extent(static_cast<int>(d)), dim_named(named), note(appended) {}
+
+  std::string text() const {
+    std::string out(name);
+    if (extent >= 0) {
+      out += ".extent(" + std::to_string(extent) + ")";
+      if (dim_named)
+        out += std::string(" (") + dim_names[static_cast<std::size_t>(extent)] + ")";
+    }
+    return out + note;
+  }
+};
+
+/// `name.extent(d) (heads)`.
+inline arg_name dim_label(char const* name, std::size_t d) {
+  return {name, d, true};
 }
 
-inline std::string dim_label(char const* name, std::size_t d) {
-  return std::string(name) + ".extent(" + std::to_string(d) + ") (" + dim_names[d] + ")";
+inline void check_equal(std::int64_t got, std::int64_t expected, arg_name const& what,
+                        arg_name const& against, char const* where = "attnkit::attention") {
+  if (got != expected)
+    fail(what.text() + " = " + std::to_string(got) + " does not match " + against.text() + " = " +
+             std::to_string(expected),
+         where);
 }
 
 /// Both views have the same extents as `want` (named `want_name`).
@@ -124,8 +149,8 @@ template <class A, class B, std::size_t Rank>
 void check_same_shape(tensor_view<A, Rank> const& got, char const* got_name, tensor_view<B, Rank> const& want,
                       char const* want_name, char const* where) {
   for (std::size_t d = 0; d < Rank; ++d)
-    check_equal(got.extent(d), want.extent(d), std::string(got_name) + ".extent(" + std::to_string(d) + ")",
-                std::string(want_name) + ".extent(" + std::to_string(d) + ")", where);
+    check_equal(got.extent(d), want.extent(d), arg_name(got_name, d, false), arg_name(want_name, d, false),
+                where);
 }
 
 /// An output may be one of the inputs exactly (an in-place merge), or else must not overlap it.
@@ -153,7 +178,7 @@ namespace detail {
 /// The K/V side of a call as validation sees it, with the names its messages use.
 struct kv_shape {
   std::int64_t batch, heads, key_len, qk_dim, v_dim;
-  std::string batch_name, heads_name, qk_dim_name, v_dim_name;
+  arg_name batch_name, heads_name, qk_dim_name, v_dim_name;
 };
 
 /// Checks q [B, Hq, Sq, D], o [B, Hq, Sq, Dv] and, when its data is not null, lse [B, Hq, Sq] against each
@@ -164,21 +189,22 @@ inline void validate_call_shapes(tensor_view<float const> const& q, kv_shape con
   check_equal(o.extent(0), q.extent(0), dim_label("o", 0), dim_label("q", 0));
 
   if (q.extent(1) < 1)
-    fail(dim_label("q", 1) + " must be >= 1, got " + std::to_string(q.extent(1)));
+    fail(dim_label("q", 1).text() + " must be >= 1, got " + std::to_string(q.extent(1)));
   if (kv.heads < 1)
-    fail(kv.heads_name + " must be >= 1, got " + std::to_string(kv.heads));
+    fail(kv.heads_name.text() + " must be >= 1, got " + std::to_string(kv.heads));
   if (q.extent(1) % kv.heads != 0)
     fail("query heads q.extent(1) = " + std::to_string(q.extent(1)) +
-         " is not a multiple of key/value heads " + kv.heads_name.substr(0, kv.heads_name.find(" (")) +
-         " = " + std::to_string(kv.heads));
+         " is not a multiple of key/value heads " +
+         arg_name(kv.heads_name.name, static_cast<std::size_t>(kv.heads_name.extent), false).text() + " = " +
+         std::to_string(kv.heads));
   check_equal(o.extent(1), q.extent(1), dim_label("o", 1), dim_label("q", 1));
   check_equal(o.extent(2), q.extent(2), dim_label("o", 2), dim_label("q", 2));
 
   if (q.extent(3) < 1)
-    fail(dim_label("q", 3) + " must be >= 1, got " + std::to_string(q.extent(3)));
+    fail(dim_label("q", 3).text() + " must be >= 1, got " + std::to_string(q.extent(3)));
   check_equal(kv.qk_dim, q.extent(3), kv.qk_dim_name, dim_label("q", 3));
   if (kv.v_dim < 1)
-    fail(kv.v_dim_name + " must be >= 1, got " + std::to_string(kv.v_dim));
+    fail(kv.v_dim_name.text() + " must be >= 1, got " + std::to_string(kv.v_dim));
   check_equal(o.extent(3), kv.v_dim, dim_label("o", 3), kv.v_dim_name);
 
   if (!has_distinct_elements(o))
@@ -189,8 +215,7 @@ inline void validate_call_shapes(tensor_view<float const> const& q, kv_shape con
     return;
   check_view(lse, "lse");
   for (std::size_t d = 0; d < 3; ++d)
-    check_equal(lse.extent(d), q.extent(d), "lse.extent(" + std::to_string(d) + ") (" + dim_names[d] + ")",
-                dim_label("q", d));
+    check_equal(lse.extent(d), q.extent(d), dim_label("lse", d), dim_label("q", d));
   if (!has_distinct_elements(lse))
     fail("lse has strides that map several elements to one address; the output needs distinct elements");
   check_disjoint(lse, "lse", q, "q");
