@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import median_rows, natural_key, seconds  # noqa: E402
+from report import best_limits, limit_share, median_rows, natural_key, seconds  # noqa: E402
 
 try:
     import matplotlib
@@ -25,15 +25,15 @@ except ImportError:
 
 
 def load_rows(results):
-    """Rows of every case JSON, and the context (probes) of the first."""
-    rows, context = {}, {}
+    """Rows of every case JSON, and the run's limits (report.best_limits over every case's probes)."""
+    rows, contexts = {}, []
     for path in sorted(results.glob("*.json")):
         data = json.loads(path.read_text())
         if "benchmarks" not in data:  # fidelity.json
             continue
         rows.update(median_rows(data))
-        context = context or data.get("context", {})
-    return rows, context
+        contexts.append(data.get("context", {}))
+    return rows, best_limits(contexts)
 
 
 def series(rows, pattern):
@@ -50,7 +50,7 @@ def series(rows, pattern):
     return {label: sorted(points, key=lambda p: p[0]) for label, points in out.items()}
 
 
-def time_vs_n(rows, context, path):
+def time_vs_n(rows, limits, path):
     """Time of one call against N on log-log axes: quadratic, windowed and linear variants apart."""
     lines = {
         "softmax causal": r"BM_Softmax/N:(?P<x>\d+)/D:(?P<D>\d+)/causal:1/threads:2$",
@@ -70,10 +70,10 @@ def time_vs_n(rows, context, path):
     fig.savefig(path, dpi=120)
 
 
-def peak_pct(rows, context, path):
-    """Share of the probed FMA peak per kernel, one bar per row that has it."""
-    bars = [(name, row["peak_pct"]) for name, row in sorted(rows.items(), key=lambda i: natural_key(i[0]))
-            if "peak_pct" in row and name.endswith("threads:2")]
+def peak_pct(rows, limits, path):
+    """Share of the run's FMA peak per kernel, one bar per 2-thread row that counts FLOP/s."""
+    bars = [(name, limit_share(name, row, limits)) for name, row in sorted(rows.items(), key=lambda i: natural_key(i[0]))
+            if "FLOP/s" in row and name.endswith("threads:2") and limit_share(name, row, limits) is not None]
     fig, ax = plt.subplots(figsize=(8, max(3, 0.22 * len(bars))))
     ax.barh([n for n, _ in bars], [p for _, p in bars])
     ax.invert_yaxis()
@@ -83,7 +83,7 @@ def peak_pct(rows, context, path):
     fig.savefig(path, dpi=120)
 
 
-def decode_gbps(rows, context, path):
+def decode_gbps(rows, limits, path):
     """K/V bytes read per second against the cache length."""
     fig, ax = plt.subplots(figsize=(7, 5))
     for family in ("BM_Decode", "BM_DecodePaged"):
@@ -91,7 +91,7 @@ def decode_gbps(rows, context, path):
         for label, points in series(rows, pattern).items():
             ax.plot([x for x, _ in points], [r["bytes_per_second"] / 1e9 for _, r in points], "o-",
                     label=f"{family}, {label}")
-    dram = float(context.get("dram_read_gbps_2t", 0) or 0)
+    dram = limits.get("dram_read_gbps_2t", 0.0)
     if dram > 0:
         ax.axhline(dram, color="grey", linestyle="--", label=f"DRAM read probe, 2 threads ({dram:.1f} GB/s)")
     ax.set_ylim(bottom=0)
@@ -124,9 +124,9 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     results = Path(sys.argv[1])
-    rows, context = load_rows(results)
+    rows, limits = load_rows(results)
     for draw, name in ((time_vs_n, "time_vs_n.png"), (peak_pct, "peak_pct.png"), (decode_gbps, "decode_gbps.png")):
-        draw(rows, context, results / name)
+        draw(rows, limits, results / name)
         print(f"plots.py: wrote {results / name}")
     if (results / "fidelity.json").exists():
         fidelity(results, results / "fidelity.png")
