@@ -192,11 +192,12 @@ inline void validate_call_shapes(tensor_view<float const> const& q, kv_shape con
     fail(dim_label("q", 1).text() + " must be >= 1, got " + std::to_string(q.extent(1)));
   if (kv.heads < 1)
     fail(kv.heads_name.text() + " must be >= 1, got " + std::to_string(kv.heads));
-  if (q.extent(1) % kv.heads != 0)
+  if (q.extent(1) % kv.heads != 0) {
+    arg_name heads = kv.heads_name;
+    heads.dim_named = false; // "k.extent(1)": the sentence says what it holds
     fail("query heads q.extent(1) = " + std::to_string(q.extent(1)) +
-         " is not a multiple of key/value heads " +
-         arg_name(kv.heads_name.name, static_cast<std::size_t>(kv.heads_name.extent), false).text() + " = " +
-         std::to_string(kv.heads));
+         " is not a multiple of key/value heads " + heads.text() + " = " + std::to_string(kv.heads));
+  }
   check_equal(o.extent(1), q.extent(1), dim_label("o", 1), dim_label("q", 1));
   check_equal(o.extent(2), q.extent(2), dim_label("o", 2), dim_label("q", 2));
 
