@@ -56,7 +56,7 @@ def best_limits(contexts):
     best = {}
     for context in contexts:
         for key, value in context.items():
-            if re.fullmatch(r"(fp32_fma_peak_gflops|dram_read_gbps)_\d+t", key) and value:
+            if re.fullmatch("(" + "|".join(LIMIT_PROBES.values()) + r")_\d+t", key) and value:
                 best[key] = max(best.get(key, 0.0), float(value))
     return best
 
