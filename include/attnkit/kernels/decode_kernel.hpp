@@ -317,11 +317,8 @@ private:
 
   /// The K (or V) rows of the next chunk's stored run k, which the scores (or O += P V) of this chunk's run k
   /// prefetch; none when there is no such run. V rows only when the source stores that chunk in pieces
-  /// (pages): one long run of V the hardware prefetchers follow by themselves, and a core keeps only so
-  /// many software prefetches in flight (on Zen 3, issued faster than one line per ~12 TSC cycles, about
-  /// 13 GB/s, the later ones are dropped), which the K rows' prefetches already use. From DRAM on Zen 3,
-  /// prefetching the V of a contiguous cache cost 5-6 % (medians of six paired runs, 1 and 2 threads);
-  /// not prefetching that of 16-token pages cost 5-15 %.
+  /// (pages): a core keeps only so many software prefetches in flight, which the K rows already use, and
+  /// the hardware prefetchers follow one long run of V by themselves (docs/design.md, "The decode kernel").
   static simd::rows_ahead run_ahead(chunk_plan const* next, std::int64_t k, bool values) noexcept {
     if (next == nullptr || k >= next->stored_runs || (values && next->stored_runs == 1))
       return {};
@@ -447,7 +444,7 @@ private:
       if (merged == nullptr) // the group has no split: it sees no key
         for (std::int64_t d = 0; d < v_dim; ++d)
           dst[d * stride] = 0.0f * result.output_scale;
-      else if (stride == 1)
+      else if (stride == 1) // spelled out so that the compiler vectorises the common case
         for (std::int64_t d = 0; d < v_dim; ++d)
           dst[d] = merged[d] * result.output_scale;
       else
