@@ -11,7 +11,6 @@
 #include "attnkit/policies/query_block.hpp"
 #include "attnkit/tensor_view.hpp"
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -51,13 +50,15 @@ public:
     float const* src = pointer(b.batch, b.head, row, first_key);
     std::int64_t const step = bias_.extent(3) == 1 ? 0 : bias_.stride(3);
     if (step == 1) {
-      // The kernel reads a piece of each of a block's 64 rows per key tile: rows 4 * Sk bytes apart are more
-      // streams than the hardware prefetcher follows, and each piece waited on DRAM. Ask for this row's
-      // piece after next now (two tiles of work ahead; one ahead measured slower): into L2, not L1,
-      // where 64 pieces would evict the K panel.
-      std::int64_t const ahead = std::min(n, bias_.extent(3) - (first_key + 2 * n));
-      for (std::int64_t j = 0; j < ahead; j += cache_line_floats)
-        simd::prefetch_to_l2(src + 2 * n + j);
+      // A block reads a piece of each of its rows per key tile, rows 4 * Sk bytes apart: too short a stream
+      // for the hardware prefetcher, so each piece waited on memory. The same keys of the row after next
+      // are asked for now, two rows of products ahead (the next row gained no more; this row's piece two
+      // key tiles ahead, into L2, gained less where the table fits the L3).
+      if (bias_.extent(2) != 1 && row + 2 < b.q_len) {
+        float const* later = pointer(b.batch, b.head, row + 2, first_key);
+        for (std::int64_t j = 0; j < n; j += cache_line_floats)
+          simd::prefetch_to_l1(later + j);
+      }
       simd::add_row<Arch>(scores, src, n);
     } else {
       for (std::int64_t j = 0; j < n; ++j)

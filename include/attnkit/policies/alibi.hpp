@@ -56,7 +56,7 @@ public:
     batch const slope(this->slope(b.head, b.q_heads));
     batch const lanes = simd::lane_offsets<Arch>();
     std::int64_t const ahead = b.position(row) - first_key; // p(i) - j for the row's first key
-    simd::map_row<Arch>(scores, n, [&](batch s, std::int64_t j) {
+    simd::map_row<Arch>(scores, n, [slope, lanes, ahead](batch s, std::int64_t j) {
       batch const distance = xsimd::abs(batch(static_cast<float>(ahead - j)) - lanes);
       return simd::fnma(slope, distance, s);
     });
