@@ -6,6 +6,7 @@
 /// (flash-decoding): each split keeps its rows' normaliser states and outputs, merged in split order.
 
 #include "attnkit/arch/row_products.hpp"
+#include "attnkit/arch/row_scale.hpp"
 #include "attnkit/kernels/aligned_buffer.hpp"
 #include "attnkit/kernels/attention_problem.hpp"
 #include "attnkit/kernels/parallel_for.hpp"
@@ -167,9 +168,9 @@ private:
     std::int64_t const dim = p.qk_dim(), v_dim = p.v_dim();
     std::int64_t const b = g / p.kv_heads(), kv_head = g % p.kv_heads();
     for (std::int64_t r = 0; r < rows; ++r) {
-      float const* src = p.q.pointer(b, kv_head * group + r / q_len, r % q_len, 0);
-      for (std::int64_t d = 0; d < dim; ++d)
-        s.q.data()[r * dim + d] = p.scale * src[d * p.q.stride(3)];
+      simd::scaled_copy<Arch>(s.q.data() + r * dim, 1,
+                              p.q.pointer(b, kv_head * group + r / q_len, r % q_len, 0), p.q.stride(3), dim,
+                              p.scale);
       states[r] = row_state{};
     }
     std::fill(out, out + rows * v_dim, 0.0f);
@@ -289,8 +290,7 @@ private:
         hide_keys<Arch>(mask, block, i, chunk.keys.begin, row, n);
       float const rescale = normaliser.template weigh_row<Arch>(block, states[r], row, padded);
       if (rescale != 1.0f)
-        for (std::int64_t d = 0; d < v_dim; ++d)
-          out[r * v_dim + d] *= rescale;
+        simd::scale_row<Arch>(out + r * v_dim, v_dim, rescale);
     }
 
     // ---- O += P V over each stored run of the chunk, value_rows rows per pass over V ----
@@ -419,8 +419,8 @@ private:
           out[r * v_dim + d] += weights[j] * run.v[j * run.v_stride + d];
   }
 
-  /// Merges a group's splits in order, into the first split's rows (contiguous, so the merge vectorises),
-  /// then finishes each row and writes O (one pass, strided or not) and LSE.
+  /// Merges a group's splits in order, into the first split's rows (contiguous, so the merge runs a register
+  /// at a time), then finishes each row and writes O (one pass, strided or not) and LSE.
   static void finish_group(attention_problem const& p, std::int64_t g, std::int64_t first_item,
                            std::int64_t end_item, policy_arg<Normaliser> normaliser, row_state const* states,
                            float* outputs) noexcept {
@@ -433,9 +433,7 @@ private:
       for (std::int64_t item = first_item + 1; item < end_item; ++item) {
         if constexpr (merges_rows<Normaliser>) {
           merge_factors const f = normaliser.merge_rows(state, states[item * rows + r]);
-          float const* part = outputs + (item * rows + r) * v_dim;
-          for (std::int64_t d = 0; d < v_dim; ++d)
-            merged[d] = f.into * merged[d] + f.from * part[d];
+          simd::blend_rows<Arch>(merged, f.into, outputs + (item * rows + r) * v_dim, f.from, v_dim);
         }
       }
       row_result const result = normaliser.template finish_row<Arch>(block, i, state);
@@ -444,12 +442,8 @@ private:
       if (merged == nullptr) // the group has no split: it sees no key
         for (std::int64_t d = 0; d < v_dim; ++d)
           dst[d * stride] = 0.0f * result.output_scale;
-      else if (stride == 1) // spelled out so that the compiler vectorises the common case
-        for (std::int64_t d = 0; d < v_dim; ++d)
-          dst[d] = merged[d] * result.output_scale;
       else
-        for (std::int64_t d = 0; d < v_dim; ++d)
-          dst[d * stride] = merged[d] * result.output_scale;
+        simd::scaled_copy<Arch>(dst, stride, merged, 1, v_dim, result.output_scale);
       if (p.lse.data() != nullptr)
         p.lse(block.batch, block.head, i) = result.lse;
     }

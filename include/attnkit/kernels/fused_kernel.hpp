@@ -5,6 +5,7 @@
 /// query rows walks the key tiles its mask allows, never materialising more than one score tile.
 
 #include "attnkit/arch/micro_kernel.hpp"
+#include "attnkit/arch/row_scale.hpp"
 #include "attnkit/kernels/aligned_buffer.hpp"
 #include "attnkit/kernels/attention_problem.hpp"
 #include "attnkit/kernels/packed_kv.hpp"
@@ -131,19 +132,12 @@ private:
     std::int64_t const dim = p.qk_dim();
 
     // ---- Load the query block, scaled, into [rows][D]; padding rows are zero ----
-    for (std::int64_t r = 0; r < padded_rows; ++r) {
-      float* dst = s.q.data() + r * dim;
-      if (r >= rows) {
-        for (std::int64_t d = 0; d < dim; ++d)
-          dst[d] = 0.0f;
-        continue;
-      }
-      float const* src = p.q.pointer(block.batch, block.head, block.row_begin + r, 0);
-      for (std::int64_t d = 0; d < dim; ++d)
-        dst[d] = p.scale * src[d * p.q.stride(3)];
-    }
-    for (std::int64_t i = 0; i < padded_rows * tiles.v_cols; ++i)
-      s.out.data()[i] = 0.0f;
+    for (std::int64_t r = 0; r < rows; ++r)
+      simd::scaled_copy<Arch>(s.q.data() + r * dim, 1,
+                              p.q.pointer(block.batch, block.head, block.row_begin + r, 0), p.q.stride(3),
+                              dim, p.scale);
+    std::fill(s.q.data() + rows * dim, s.q.data() + padded_rows * dim, 0.0f);
+    std::fill(s.out.data(), s.out.data() + padded_rows * tiles.v_cols, 0.0f);
     for (std::int64_t r = 0; r < rows; ++r) {
       s.states[static_cast<std::size_t>(r)] = row_state{};
       s.rows[static_cast<std::size_t>(r)] = block.row_begin + r;
@@ -195,8 +189,7 @@ private:
       float* dst = p.o.pointer(block.batch, block.head, i, 0);
       float const* acc = s.out.data() + r * tiles.v_cols;
       // A row that saw nothing has acc = 0 (hidden non-finite values never enter it) and scale 0.
-      for (std::int64_t d = 0; d < dv; ++d)
-        dst[d * p.o.stride(3)] = acc[d] * result.output_scale;
+      simd::scaled_copy<Arch>(dst, p.o.stride(3), acc, 1, dv, result.output_scale);
       if (p.lse.data() != nullptr)
         p.lse(block.batch, block.head, i) = result.lse;
     }
@@ -233,17 +226,14 @@ private:
     std::int64_t const dim = p.qk_dim(),
                        padded =
                            round_up(live, static_cast<std::int64_t>(simd::register_blocking<Arch>::rows));
-    for (std::int64_t r = 0; r < padded; ++r) {
-      float* q = s.live_q.data() + r * dim;
-      float* out = s.live_out.data() + r * tiles.v_cols;
-      std::int64_t const slot = r < live ? s.live_slots[static_cast<std::size_t>(r)] : -1;
-      for (std::int64_t d = 0; d < dim; ++d)
-        q[d] = slot < 0 ? 0.0f : all.q[slot * dim + d];
-      for (std::int64_t d = 0; d < tiles.v_cols; ++d)
-        out[d] = slot < 0 ? 0.0f : all.out[slot * tiles.v_cols + d];
-      if (slot >= 0)
-        s.live_states[static_cast<std::size_t>(r)] = all.states[slot];
+    for (std::int64_t r = 0; r < live; ++r) {
+      std::int64_t const slot = s.live_slots[static_cast<std::size_t>(r)];
+      std::copy_n(all.q + slot * dim, dim, s.live_q.data() + r * dim);
+      std::copy_n(all.out + slot * tiles.v_cols, tiles.v_cols, s.live_out.data() + r * tiles.v_cols);
+      s.live_states[static_cast<std::size_t>(r)] = all.states[slot];
     }
+    std::fill(s.live_q.data() + live * dim, s.live_q.data() + padded * dim, 0.0f);
+    std::fill(s.live_out.data() + live * tiles.v_cols, s.live_out.data() + padded * tiles.v_cols, 0.0f);
     row_set const gathered{s.live_rows.data(), live, s.live_q.data(), s.live_out.data(),
                            s.live_states.data()};
     process_tile(p, tiles, block, span, kind, normaliser, mask, modifiers, gathered, s);
@@ -309,11 +299,8 @@ private:
           hide_keys<Arch>(mask, block, i, span.keys.begin, live, count);
 
         float const rescale = normaliser.template weigh_row<Arch>(block, set.states[r], row, active);
-        if (rescale != 1.0f) {
-          float* acc = set.out + r * tiles.v_cols;
-          for (std::int64_t d = 0; d < tiles.v_cols; ++d)
-            acc[d] *= rescale;
-        }
+        if (rescale != 1.0f)
+          simd::scale_row<Arch>(set.out + r * tiles.v_cols, tiles.v_cols, rescale);
       }
 
       // ---- O += P V over the keys of the strip's panels that belong to the run: elsewhere every weight

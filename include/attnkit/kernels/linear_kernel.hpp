@@ -7,6 +7,7 @@
 /// prefix sum over the whole sequence is ever stored.
 
 #include "attnkit/arch/micro_kernel.hpp"
+#include "attnkit/arch/row_scale.hpp"
 #include "attnkit/arch/simd_compat.hpp"
 #include "attnkit/kernels/aligned_buffer.hpp"
 #include "attnkit/kernels/attention_problem.hpp"
@@ -393,8 +394,7 @@ private:
       float const w = weight(r);
       den[r] = w * dot(q, z, s.dim);
       if (w != 1.0f)
-        for (std::int64_t e = 0; e < s.v_cols; ++e)
-          out[r * s.v_cols + e] *= w;
+        simd::scale_row<Arch>(out + r * s.v_cols, s.v_cols, w);
     }
   }
 
@@ -482,17 +482,9 @@ private:
         continue;
       }
       float const inv = normalise ? 1.0f / (hd.sc.den.data()[r] + eps) : 1.0f;
-      std::int64_t e = 0;
-      if (p.o.stride(3) == 1) {
-        // Whole registers: output rows are rarely in cache, and one store per lane filled the store buffer
-        // with misses (time per token rose by a third from N = 1024 to N = 65536 before this).
-        using batch = simd::float_batch<Arch>;
-        constexpr auto w = static_cast<std::int64_t>(simd::width<Arch>);
-        for (; e + w <= s.v_dim; e += w)
-          (batch::load_unaligned(num + e) * batch(inv)).store_unaligned(dst + e);
-      }
-      for (; e < s.v_dim; ++e)
-        dst[e * p.o.stride(3)] = num[e] * inv;
+      // Whole registers: output rows are rarely in cache, and one store per lane filled the store buffer
+      // with misses (time per token rose by a third from N = 1024 to N = 65536 with scalar stores).
+      simd::scaled_copy<Arch>(dst, p.o.stride(3), num, 1, s.v_dim, inv);
     }
   }
 };

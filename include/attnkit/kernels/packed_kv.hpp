@@ -142,6 +142,9 @@ private:
     std::int64_t const dv = p.v_dim();
     constexpr std::uint32_t exponent = 0x7f800000; // all ones in a NaN or an Inf, and only there
     std::uint32_t non_finite = 0;
+    using batch = simd::float_batch<Arch>;
+    constexpr auto w = static_cast<std::int64_t>(simd::width<Arch>);
+    xsimd::batch_bool<float, Arch> finite(true);
     key_cursor values(p.kv, b, h);
     for (std::int64_t j = 0; j < tiles_.cols; ++j) {
       float const* src = j < count ? values.value(first + j) : nullptr;
@@ -150,17 +153,24 @@ private:
       for (std::int64_t d0 = 0; d0 < tiles_.v_cols; d0 += nr) {
         float* dst = vt + d0 / nr * v_panel_stride() + j * nr;
         std::int64_t const copied = std::clamp<std::int64_t>(stored - d0, 0, nr);
-        // An integer OR reduction vectorises; a float sum (x - x) would be one serial chain of adds.
-        for (std::int64_t c = 0; c < copied; ++c) {
+        std::int64_t c = 0;
+        if (vs == 1) // whole registers, written out: GCC 12 leaves the loop below scalar at -O2
+          for (; c + w <= copied; c += w) {
+            batch const x = batch::load_unaligned(src + d0 + c);
+            finite = finite & xsimd::isfinite(x);
+            x.store_unaligned(dst + c);
+          }
+        // Strided rows and the tail: an integer OR reduction (a float sum of x - x would be one serial
+        // chain).
+        for (; c < copied; ++c) {
           float const x = src[(d0 + c) * vs];
           non_finite |= (std::bit_cast<std::uint32_t>(x) & exponent) == exponent ? 1u : 0u;
           dst[c] = x;
         }
-        for (std::int64_t c = copied; c < nr; ++c)
-          dst[c] = 0.0f;
+        std::fill(dst + copied, dst + nr, 0.0f);
       }
     }
-    return non_finite == 0;
+    return non_finite == 0 && xsimd::all(finite);
   }
 
   tile_shape tiles_;
