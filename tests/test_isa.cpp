@@ -86,30 +86,43 @@ TEST_CASE("isa: this CPU has at least the compiled architecture", "[isa]") {
 #endif
 }
 
-TEST_CASE("isa: the report names both architectures and warns exactly when compiled below the CPU", "[isa]") {
+TEST_CASE("isa: the report names both architectures and warns exactly when compiled below the CPU or "
+          "without optimisation",
+          "[isa]") {
   std::string const best_name = attnkit::best_cpu_isa();
-  auto check_report = [&](std::string const& report, std::string const& compiled, bool below) {
+  auto check_report = [&](std::string const& report, std::string const& compiled, bool below,
+                          bool optimised) {
     INFO(report);
     CHECK(contains(report, "attnkit: kernels compiled for " + compiled));
     CHECK(contains(report, best_name));
-    CHECK(contains(report, "warning") == below);
-    CHECK(std::count(report.begin(), report.end(), '\n') == (below ? 2 : 1));
+    CHECK(contains(report, "warning") == (below || !optimised));
+    CHECK(std::count(report.begin(), report.end(), '\n') == 1 + (below ? 1 : 0) + (optimised ? 0 : 1));
     CHECK(report.back() == '\n');
-    if (below) {
-      CHECK(contains(report, "-march=native"));
-      CHECK(contains(report, "attnkit_target_isa"));
-    }
+    CHECK(contains(report, "-march=native") == below);
+    CHECK(contains(report, "attnkit_target_isa") == below);
+    CHECK(contains(report, "without optimisation") == !optimised);
+    CHECK(contains(report, "-O2") == !optimised);
   };
 
   SECTION("this binary") {
-    check_report(attnkit::isa_report(), attnkit::compiled_isa(), attnkit::compiled_below_cpu());
+#if defined(__OPTIMIZE__)
+    CHECK(attnkit::compiled_optimised());
+#elif defined(__GNUC__)
+    CHECK_FALSE(attnkit::compiled_optimised());
+#endif
+    check_report(attnkit::isa_report(), attnkit::compiled_isa(), attnkit::compiled_below_cpu(),
+                 attnkit::compiled_optimised());
   }
-  SECTION("every architecture xsimd knows, so that both kinds of report are checked on any CPU") {
+  SECTION("every architecture xsimd knows, optimised or not, so that every kind of report is checked on any "
+          "CPU") {
     unsigned const best = attnkit::simd::cpu_best_version();
     xsimd::all_architectures::for_each([&](auto arch) {
       using arch_type = decltype(arch);
       CHECK(attnkit::compiled_below_cpu<arch_type>() == (arch_type::version() < best));
-      check_report(attnkit::isa_report<arch_type>(), arch_type::name(), arch_type::version() < best);
+      check_report(attnkit::isa_report<arch_type, true>(), arch_type::name(), arch_type::version() < best,
+                   true);
+      check_report(attnkit::isa_report<arch_type, false>(), arch_type::name(), arch_type::version() < best,
+                   false);
     });
   }
   SECTION("print_isa_report writes the report") {
