@@ -13,22 +13,24 @@
 
 namespace attnkit::simd {
 
-/// Asks for the cache line holding `p` in L2 (a hint: never faults, may be dropped).
-ATTNKIT_PREFETCH_INLINE void prefetch_to_l2(float const* p) noexcept {
+/// Asks for the cache line holding `p`, for reading, with GCC's temporal locality `Locality` (3 is
+/// prefetcht0 on x86-64, into L1; 2 is prefetcht1, into L2). A hint: never faults, may be dropped.
+template <int Locality> ATTNKIT_PREFETCH_INLINE void prefetch_for_read(float const* p) noexcept {
 #if defined(__GNUC__)
-  __builtin_prefetch(p, 0, 2); // read; locality 2 is prefetcht1 on x86-64 (L2)
+  __builtin_prefetch(p, 0, Locality);
 #else
   (void)p;
 #endif
 }
 
-/// Asks for the cache line holding `p` in L1 (a hint: never faults, may be dropped).
+/// Asks for the cache line holding `p` in L2.
+ATTNKIT_PREFETCH_INLINE void prefetch_to_l2(float const* p) noexcept {
+  simd::prefetch_for_read<2>(p);
+}
+
+/// Asks for the cache line holding `p` in L1.
 ATTNKIT_PREFETCH_INLINE void prefetch_to_l1(float const* p) noexcept {
-#if defined(__GNUC__)
-  __builtin_prefetch(p, 0, 3); // read; locality 3 is prefetcht0 on x86-64 (L1)
-#else
-  (void)p;
-#endif
+  simd::prefetch_for_read<3>(p);
 }
 
 } // namespace attnkit::simd
