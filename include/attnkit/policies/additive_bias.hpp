@@ -23,7 +23,7 @@ namespace attnkit {
 /// {B, 1, 1, Sk}). The view does not own its memory: it must outlive every call. A large table ([Sq, Sk] of
 /// tens of MiB) is read a row piece at a time, each piece on its own 4 KiB page: put it in huge pages (on
 /// Linux, a 2 MiB-aligned allocation advised with madvise(MADV_HUGEPAGE)) to spare a TLB walk per piece
-/// (N = 4096, D = 64 on Zen 3 under KVM: 1.09-1.11 -> 1.04-1.05 of the time without a bias).
+/// (N = 4096, D = 64 on Zen 3 under KVM: 1.07-1.11 -> 1.04-1.05 of the time without a bias).
 class additive_bias {
 public:
   explicit additive_bias(tensor_view<float const> bias) : bias_(bias) {}
