@@ -269,16 +269,6 @@ private:
       __builtin_prefetch(first + e, 0, 1);
   }
 
-  /// dst[0, n) = the n elements of a row with element stride `stride`.
-  static void copy_row(float const* src, std::int64_t stride, std::int64_t n, float* dst) noexcept {
-    if (stride == 1) {
-      std::copy_n(src, n, dst);
-      return;
-    }
-    for (std::int64_t d = 0; d < n; ++d)
-      dst[d] = src[d * stride];
-  }
-
   /// sum_d a[d] b[d]: one register of partial sums, then the tail (a fixed order, so fixed bits).
   static float dot(float const* a, float const* b, std::int64_t n) noexcept {
     using batch = simd::float_batch<Arch>;
@@ -332,7 +322,7 @@ private:
         std::fill(dst, dst + dim, 0.0f);
         continue;
       }
-      copy_row(p.q.pointer(hd.batch, hd.q_head, i0 + r, 0), p.q.stride(3), dim, dst);
+      simd::scaled_copy<Arch>(dst, 1, p.q.pointer(hd.batch, hd.q_head, i0 + r, 0), p.q.stride(3), dim, 1.0f);
       prefetch_row(p.q, hd.batch, hd.q_head, i0 + r + hd.s.chunk);
       hd.normaliser.feature_map().template map_row<Arch>(dst, dim);
     }
@@ -364,11 +354,11 @@ private:
         continue;
       }
       key_rows const& run = keys.run_at(k0 + c);
-      copy_row(key, run.k_dim_stride, s.dim, row);
+      simd::scaled_copy<Arch>(row, 1, key, run.k_dim_stride, s.dim, 1.0f);
       hd.normaliser.feature_map().template map_row<Arch>(row, s.dim);
       for (std::int64_t d = 0; d < s.dim; ++d)
         k_t[d * s.cols + c] = row[d];
-      copy_row(run.value(k0 + c), run.v_dim_stride, s.v_dim, dst);
+      simd::scaled_copy<Arch>(dst, 1, run.value(k0 + c), run.v_dim_stride, s.v_dim, 1.0f);
       finite = finite && all_finite(dst, s.v_dim);
       std::fill(dst + s.v_dim, dst + s.v_cols, 0.0f);
     }
